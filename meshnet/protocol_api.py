@@ -1,0 +1,225 @@
+"""The sans-I/O contract between routing protocols and the backends that host them.
+
+A protocol instance lives on one node. It never touches sockets, clocks or asyncio: the backend
+calls its hooks with time already advanced, and the protocol acts only through the
+:class:`NodeContext` it was given. That is what lets one AODV implementation run in virtual time
+(sim backend), in real time over Linux namespaces (netns backend) and inside a unit test that feeds
+it bytes.
+
+Addresses are dotted-quad IPv4 strings on every backend. ``BROADCAST`` is the limited broadcast
+address; a protocol passes it as a next hop to reach every one-hop neighbour.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterator, Protocol as _TypingProtocol
+
+BROADCAST = "255.255.255.255"
+
+
+class DecodeError(ValueError):
+    """A control message could not be parsed. Backends drop the message and count it; the node
+    keeps running."""
+
+
+class ProtocolConfigError(ValueError):
+    """A protocol parameter from the scenario is unknown or has a bad value."""
+
+
+@dataclass(slots=True)
+class Packet:
+    """A data packet as the routing layer sees it.
+
+    ``uid`` identifies the application packet end to end (copies made by flooding share it).
+    ``meta`` is scratch space for per-packet protocols (e.g. GPSR mode and perimeter state); it
+    travels with the packet hop by hop.
+    """
+
+    uid: int
+    src: str
+    dst: str
+    size: int
+    created: float
+    ttl: int = 64
+    hops: int = 0
+    flow: int = -1
+    payload: bytes | None = None
+    meta: dict[str, Any] | None = None
+
+    def copy(self) -> "Packet":
+        c = dataclasses.replace(self)
+        if self.meta is not None:
+            c.meta = dict(self.meta)
+        return c
+
+
+@dataclass(slots=True)
+class Route:
+    """One entry of a node's forwarding table (host routes: one destination address each)."""
+
+    dst: str
+    next_hop: str
+    metric: int = 1
+    seqno: int | None = None
+    expires: float | None = None
+    valid: bool = True
+
+
+class TimerHandle(_TypingProtocol):
+    def cancel(self) -> None: ...
+
+
+class RouteTable(_TypingProtocol):
+    """The node's forwarding table. The backend mirrors it where it must (kernel table on netns)
+    and publishes route_added / route_changed / route_removed events on the bus."""
+
+    def add(self, dst: str, next_hop: str, metric: int = 1, seqno: int | None = None,
+            expires: float | None = None) -> None: ...
+    def remove(self, dst: str) -> None: ...
+    def lookup(self, dst: str) -> Route | None: ...
+    def __iter__(self) -> Iterator[Route]: ...
+    def __len__(self) -> int: ...
+
+
+class NodeContext(_TypingProtocol):
+    """What a protocol may use. Implemented by each backend (and by test fakes)."""
+
+    node_id: int
+    address: str
+    routes: RouteTable
+    random: Any  # random.Random seeded per node from the scenario seed
+    tx_power: float  # dBm
+
+    @property
+    def now(self) -> float: ...
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle: ...
+    def broadcast(self, payload: bytes) -> None: ...
+    def send(self, next_hop: str, payload: bytes) -> None: ...
+    def send_packet(self, packet: Packet) -> None:
+        """Hand a data packet (e.g. one buffered during discovery) back to the data plane, which
+        looks up the route again and forwards it."""
+    def drop(self, packet: Packet, reason: str) -> None:
+        """Give up on a data packet the protocol holds; counted under ``reason``."""
+    def hold(self, packet: Packet) -> None:
+        """Tell the backend the protocol keeps this packet (buffered for discovery); it is
+        counted as queued until sent on or dropped."""
+    def position(self) -> tuple[float, float]: ...
+    def location_of(self, address: str) -> tuple[float, float] | None:
+        """Location service (oracle) for geographic protocols."""
+    def battery(self) -> float:
+        """Remaining energy as a fraction in [0, 1] (1.0 where energy is not modelled)."""
+    def emit(self, kind: str, **fields: Any) -> None:
+        """Publish a protocol event (``rreq_sent``, ``route_discovery_failed`` …) on the bus."""
+
+
+class Protocol:
+    """Base class of every routing protocol plug-in.
+
+    Subclasses set ``name``, ``port`` (UDP port of their control traffic on netns, also used in
+    pcaps) and ``Params`` (a dataclass of named tunables with documented defaults; the scenario's
+    ``[protocol]`` table fills it). Hooks a subclass does not override cost nothing: backends check
+    the class attributes ``reactive`` and ``per_packet`` and whether ``on_data`` is overridden.
+    """
+
+    name: ClassVar[str] = "base"
+    port: ClassVar[int] = 0
+    reactive: ClassVar[bool] = False  # True: on_no_route buffers and discovers
+    per_packet: ClassVar[bool] = False  # True: forward() decides every hop (flooding, GPSR)
+    description: ClassVar[str] = ""
+
+    @dataclass
+    class Params:
+        pass
+
+    def __init__(self, ctx: NodeContext, params: Any = None) -> None:
+        self.ctx = ctx
+        self.params = params if params is not None else self.Params()
+
+    # lifecycle
+    def start(self) -> None:
+        """Called once when the node comes up (or is revived)."""
+
+    def stop(self) -> None:
+        """Called when the node dies or the run ends; cancel timers here."""
+
+    # control plane
+    def on_control(self, src: str, payload: bytes) -> None:
+        """A control message from one-hop neighbour ``src`` arrived. May raise DecodeError."""
+
+    # data plane hooks
+    def on_no_route(self, packet: Packet) -> None:
+        """No route for ``packet``. Default: drop it. Reactive protocols buffer and discover."""
+        self.ctx.drop(packet, "no_route")
+
+    def on_link_failure(self, next_hop: str, packet: Packet | None) -> None:
+        """Link-layer feedback: a unicast to ``next_hop`` failed after MAC retries. ``packet`` is
+        the data packet that failed (None for a control frame); the backend drops it afterwards
+        unless the protocol takes it with ``ctx.hold`` / ``ctx.send_packet``."""
+
+    def on_data(self, packet: Packet, prev_hop: str | None, next_hop: str | None) -> None:
+        """A data packet used a route: originated (prev_hop None), forwarded, or delivered here
+        (next_hop None). Lets AODV keep active routes alive."""
+
+    def forward(self, packet: Packet, prev_hop: str | None) -> str | None:
+        """Per-packet protocols only: return the next hop (or BROADCAST), or None after calling
+        ``ctx.drop`` / ``ctx.hold``, or None silently to discard a redundant copy."""
+        return None
+
+    # introspection for the TUI and tests
+    def table_rows(self) -> list[dict[str, Any]]:
+        """Rows of the routing table for display: dst, next_hop, metric, seqno, expires, state."""
+        return [
+            {"dst": r.dst, "next_hop": r.next_hop, "metric": r.metric, "seqno": r.seqno,
+             "expires": r.expires, "state": "valid" if r.valid else "invalid"}
+            for r in self.ctx.routes
+        ]
+
+
+def build_params(protocol_cls: type[Protocol], values: dict[str, Any]) -> Any:
+    """Fill ``protocol_cls.Params`` from a scenario table, with clear errors for unknown keys and
+    wrong types (ints are accepted where floats are expected)."""
+    fields_ = {f.name: f for f in dataclasses.fields(protocol_cls.Params)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "name":
+            continue
+        f = fields_.get(key)
+        if f is None:
+            allowed = ", ".join(sorted(fields_)) or "(none)"
+            raise ProtocolConfigError(
+                f"unknown parameter {key!r} for protocol {protocol_cls.name!r}; allowed: {allowed}")
+        default = getattr(protocol_cls.Params(), key)
+        kwargs[key] = _coerce(protocol_cls.name, key, value, default)
+    return protocol_cls.Params(**kwargs)
+
+
+def _coerce(proto: str, key: str, value: Any, default: Any) -> Any:
+    expected = type(default)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value < 0:
+                raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be >= 0")
+            return float(value)
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 0:
+                raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be >= 0")
+            return value
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+    else:
+        return value
+    raise ProtocolConfigError(
+        f"protocol.{key} = {value!r}: expected {expected.__name__} for protocol {proto!r}")
+
+
+__all__ = [
+    "BROADCAST", "DecodeError", "Packet", "Protocol", "ProtocolConfigError", "Route",
+    "NodeContext", "RouteTable", "TimerHandle", "build_params", "field",
+]
