@@ -1,0 +1,12 @@
+"""AODV, Ad hoc On-Demand Distance Vector routing (RFC 3561), as a sans-I/O meshnet plug-in.
+
+Modules, in the spirit of ns-3's aodv module: :mod:`.protocol` (routing logic), :mod:`.wire`
+(message formats), :mod:`.routing_table`, :mod:`.request_queue` (packets waiting for a route),
+:mod:`.neighbors` (hello liveness), :mod:`.duplicates` (RREQ duplicate detection),
+:mod:`.rate_limit` and :mod:`.params` (tunables).
+"""
+
+from .params import AodvParams
+from .protocol import AODV
+
+__all__ = ["AODV", "AodvParams"]

@@ -1,0 +1,130 @@
+"""AODV's own route table (RFC 3561 §6.1, §6.2).
+
+Richer than the node's forwarding table: it keeps invalid entries (their sequence numbers must
+survive a link break so later replies are fresher), precursor lists (who to warn with an RERR) and
+the valid-sequence-number flag. Only valid entries are mirrored into ``ctx.routes``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterator
+
+SEQ_MASK = 0xFFFFFFFF
+
+
+def seq_diff(a: int, b: int) -> int:
+    """``a - b`` as a signed 32-bit number: sequence numbers wrap (RFC 3561 §6.1)."""
+    d = (a - b) & SEQ_MASK
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
+def seq_newer(a: int, b: int) -> bool:
+    return seq_diff(a, b) > 0
+
+
+def seq_next(a: int) -> int:
+    """Increment, skipping 0 on wrap-around: 0 means "unknown" on the wire."""
+    return (a + 1) & SEQ_MASK or 1
+
+
+class RouteState(enum.Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    REPAIRING = "repairing"
+
+
+@dataclass(slots=True)
+class RouteEntry:
+    dst: str
+    next_hop: str
+    hops: int
+    seq: int
+    valid_seq: bool
+    expires: float
+    state: RouteState = RouteState.VALID
+    precursors: set[str] = field(default_factory=set)
+
+    @property
+    def valid(self) -> bool:
+        return self.state is RouteState.VALID
+
+
+class RoutingTable:
+    def __init__(self) -> None:
+        self._entries: dict[str, RouteEntry] = {}
+
+    def get(self, dst: str) -> RouteEntry | None:
+        return self._entries.get(dst)
+
+    def valid(self, dst: str) -> RouteEntry | None:
+        e = self._entries.get(dst)
+        return e if e is not None and e.state is RouteState.VALID else None
+
+    def __iter__(self) -> Iterator[RouteEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def offer(self, dst: str, next_hop: str, hops: int, seq: int, expires: float) -> RouteEntry | None:
+        """Apply new routing information with a known sequence number (RFC §6.2, §6.7).
+
+        The entry is replaced when the stored sequence number is not valid, the new one is newer,
+        or it is equal and the stored route is not valid or longer. Information about the very same
+        route only extends its lifetime. Returns the entry when it was created, replaced or
+        confirmed; None when the offer was stale and ignored.
+        """
+        e = self._entries.get(dst)
+        if e is None:
+            e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, True, expires)
+            return e
+        same_seq = seq == e.seq
+        if (not e.valid_seq or seq_newer(seq, e.seq)
+                or (same_seq and (e.state is not RouteState.VALID or hops < e.hops))):
+            self._replace(e, next_hop, hops, seq, True, expires)
+            return e
+        if e.state is RouteState.VALID and same_seq and (e.next_hop, e.hops) == (next_hop, hops):
+            e.expires = max(e.expires, expires)
+            return e
+        return None
+
+    def force(self, dst: str, next_hop: str, hops: int, seq: int, valid_seq: bool,
+              expires: float) -> RouteEntry:
+        """Install a route regardless of freshness (routes to neighbours, reverse routes straight
+        from the originator)."""
+        e = self._entries.get(dst)
+        if e is None:
+            e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, valid_seq, expires)
+        else:
+            self._replace(e, next_hop, hops, seq, valid_seq, expires)
+        return e
+
+    @staticmethod
+    def _replace(e: RouteEntry, next_hop: str, hops: int, seq: int, valid_seq: bool,
+                 expires: float) -> None:
+        if e.next_hop != next_hop:
+            e.precursors.clear()
+        e.next_hop, e.hops, e.seq, e.valid_seq, e.expires = next_hop, hops, seq, valid_seq, expires
+        e.state = RouteState.VALID
+
+    def valid_via(self, next_hop: str) -> list[RouteEntry]:
+        return [e for e in self._entries.values()
+                if e.next_hop == next_hop and e.state is RouteState.VALID]
+
+    def invalidate(self, e: RouteEntry, delete_at: float) -> None:
+        e.state = RouteState.INVALID
+        e.expires = delete_at
+        e.precursors.clear()
+
+    def remove(self, dst: str) -> None:
+        self._entries.pop(dst, None)
+
+    def next_expiry(self) -> float | None:
+        return min((e.expires for e in self._entries.values()
+                    if e.state is not RouteState.REPAIRING), default=None)
+
+    def expired(self, now: float) -> list[RouteEntry]:
+        return [e for e in self._entries.values()
+                if e.expires <= now and e.state is not RouteState.REPAIRING]
