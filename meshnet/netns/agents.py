@@ -1,0 +1,312 @@
+"""The agent runtime: every node's protocol instance in one asyncio loop, on real sockets.
+
+Each node gets a :class:`NodeAgent`, the netns implementation of ``NodeContext``:
+
+- control traffic on a UDP socket created inside the node's namespace, bound to ``wlan0`` and
+  the protocol's port, ``SO_BROADCAST`` for 255.255.255.255, IP TTL 1 (one-hop messages); the
+  node's own broadcast echoes are ignored;
+- ``ctx.routes`` writes the node's kernel table (``routes.KernelRoutes``);
+- timers are ``loop.call_later``; ``ctx.now`` is monotonic time since the emulation started;
+- packets without a route: the mesh prefix 10.99.0.0/16 is routed to the TUN ``mesh0`` at low
+  priority, so the kernel hands the agent every packet no host route covers. Reactive protocols
+  get ``on_no_route``; per-packet protocols get ``forward``. A packet handed back with
+  ``send_packet`` (or a next hop chosen by ``forward``) is transmitted from user space: the agent
+  frames it for the next hop's MAC (derived from its address, no ARP) and gives it to the
+  channel as if the node's kernel had sent it. The IP header is untouched, so TTL and ``ping``
+  hop counts are what the kernel path would give;
+- route use (``on_data``, AODV's active routes): the channel records unicast (node, src, dst)
+  triples; every ``use_interval`` the runtime reports each once;
+- link-layer feedback: the channel reports unicasts it could not deliver (``on_link_failure``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import random
+import socket
+from collections import Counter
+from typing import Any, Callable
+
+from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol
+
+from . import linux
+from .channel import Channel
+from .nodes import WLAN, NodeNet, mac_of
+from .plan import Plan
+from .routes import KernelRoutes
+
+log = logging.getLogger(__name__)
+ETH_IPV4 = b"\x08\x00"
+BROADCAST_MAC = b"\xff" * 6
+_uids = itertools.count(1)
+
+
+def parse_ipv4(raw: bytes, now: float) -> Packet | None:
+    if len(raw) < 20 or raw[0] >> 4 != 4:
+        return None
+    return Packet(next(_uids), socket.inet_ntoa(raw[12:16]), socket.inet_ntoa(raw[16:20]),
+                  len(raw), now, ttl=raw[8], payload=raw)
+
+
+class NodeAgent:
+    """One node's protocol instance and its NodeContext."""
+
+    def __init__(self, runtime: "AgentRuntime", node: NodeNet, protocol_cls: type[Protocol],
+                 params: Any, seed: int) -> None:
+        self.runtime = runtime
+        self.node = node
+        self.node_id = node.index
+        self.address = node.address
+        self.random = random.Random(f"{seed}:{node.index}")
+        self.tx_power = 0.0
+        self.routes = KernelRoutes(node.rt, node.tap_index, self._route_event)
+        self.counters: Counter[str] = Counter()
+        self.port = protocol_cls.port
+        self.sock: socket.socket | None = None
+        self.protocol = protocol_cls(self, params)
+        cls = type(self.protocol)
+        self.wants_data = cls.on_data is not Protocol.on_data
+        self.per_packet = bool(cls.per_packet)
+
+    # -- NodeContext ---------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.runtime.now
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
+        return self.runtime.loop.call_later(max(delay, 0.0), self._guarded, fn, args)
+
+    def broadcast(self, payload: bytes) -> None:
+        self._sendto(payload, BROADCAST)
+
+    def send(self, next_hop: str, payload: bytes) -> None:
+        self._sendto(payload, next_hop)
+
+    def send_packet(self, packet: Packet) -> None:
+        self._held.discard(packet.uid)
+        if self.per_packet:
+            next_hop = self.protocol.forward(packet, None)
+            if next_hop is not None:
+                self.transmit(packet, next_hop, None)
+            return
+        route = self.routes.lookup(packet.dst)
+        if route is None:
+            self.protocol.on_no_route(packet)
+            return
+        self.transmit(packet, route.next_hop, None)
+
+    def drop(self, packet: Packet, reason: str) -> None:
+        if packet.uid in self._held:
+            self._held.discard(packet.uid)
+        self.counters[f"drop_{reason}"] += 1
+
+    def hold(self, packet: Packet) -> None:
+        self._held.add(packet.uid)
+
+    def position(self) -> tuple[float, float]:
+        return self.runtime.channel.positions[self.node.index]
+
+    def location_of(self, address: str) -> tuple[float, float] | None:
+        j = self.runtime.index_of.get(address)
+        return None if j is None else self.runtime.channel.positions[j]
+
+    def battery(self) -> float:
+        return 1.0
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        self.runtime.emit(self.node.name, kind, fields)
+
+    _held: set[int]
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _route_event(self, kind: str, fields: dict[str, Any]) -> None:
+        self.runtime.emit(self.node.name, kind, fields)
+
+    def _guarded(self, fn: Callable[..., Any], args: tuple) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a protocol bug must not stop the other nodes
+            self.counters["protocol_error"] += 1
+            log.exception("%s: protocol timer failed", self.node.name)
+
+    def open(self) -> None:
+        self._held = set()
+        if self.port:
+            with linux.in_netns(self.node.ns_fd):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, WLAN.encode())
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+            s.bind(("0.0.0.0", self.port))
+            s.setblocking(False)
+            self.sock = s
+            self.runtime.loop.add_reader(s.fileno(), self._on_udp)
+        if self.node.tun_fd >= 0:
+            self.runtime.loop.add_reader(self.node.tun_fd, self._on_tun)
+
+    def close(self) -> None:
+        loop = self.runtime.loop
+        if self.sock is not None:
+            loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+            self.sock = None
+        if self.node.tun_fd >= 0:
+            loop.remove_reader(self.node.tun_fd)
+
+    def _sendto(self, payload: bytes, next_hop: str) -> None:
+        if self.sock is None:
+            return
+        try:
+            self.sock.sendto(payload, (next_hop, self.port))
+            self.counters["control_sent"] += 1
+        except OSError:
+            self.counters["control_send_error"] += 1
+
+    def _on_udp(self) -> None:
+        sock = self.sock
+        for _ in range(64):
+            try:
+                payload, (src, _port) = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if src == self.address:
+                continue  # our own broadcast, looped back by the kernel
+            self.counters["control_received"] += 1
+            try:
+                self.protocol.on_control(src, payload)
+            except DecodeError:
+                self.counters["decode_error"] += 1
+            except Exception:
+                self.counters["protocol_error"] += 1
+                log.exception("%s: on_control failed", self.node.name)
+
+    def _on_tun(self) -> None:
+        fd = self.node.tun_fd
+        for _ in range(64):
+            try:
+                raw = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            packet = parse_ipv4(raw, self.now)
+            if packet is None:
+                continue
+            self.counters["no_route_packets"] += 1
+            try:
+                if self.per_packet:
+                    next_hop = self.protocol.forward(packet, None)
+                    if next_hop is not None:
+                        self.transmit(packet, next_hop, None)
+                else:
+                    self.protocol.on_no_route(packet)
+            except Exception:
+                self.counters["protocol_error"] += 1
+                log.exception("%s: data hook failed", self.node.name)
+
+    def transmit(self, packet: Packet, next_hop: str, prev_hop: str | None) -> None:
+        """Send a data packet to ``next_hop`` from user space (see module docstring)."""
+        if packet.payload is None:
+            self.counters["drop_no_payload"] += 1
+            return
+        if self.wants_data:
+            self.protocol.on_data(packet, prev_hop, next_hop)
+        dst_mac = BROADCAST_MAC if next_hop == BROADCAST else mac_of(next_hop)
+        self.runtime.channel.inject(self.node.index, dst_mac + self.node.mac + ETH_IPV4
+                                    + packet.payload)
+        self.counters["data_injected"] += 1
+
+    def link_failure(self, j: int, frame: bytes) -> None:
+        packet = None
+        if frame[12:14] == ETH_IPV4:
+            raw = frame[14:]
+            is_control = (len(raw) >= 28 and raw[9] == 17 and self.port
+                          and int.from_bytes(raw[22:24], "big") == self.port)
+            if not is_control:
+                packet = parse_ipv4(raw, self.now)
+        try:
+            self.protocol.on_link_failure(self.runtime.addresses[j], packet)
+        except Exception:
+            self.counters["protocol_error"] += 1
+            log.exception("%s: on_link_failure failed", self.node.name)
+
+
+class AgentRuntime:
+    """Hosts the agents of every node and the channel in one asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, plan: Plan, nodes: list[NodeNet],
+                 use_interval: float = 0.5,
+                 on_event: Callable[[float, str, str, dict], None] | None = None) -> None:
+        self.loop = loop
+        self.plan = plan
+        self.nodes = nodes
+        self.t0 = loop.time()
+        self.addresses = [n.address for n in nodes]
+        self.index_of = {a: i for i, a in enumerate(self.addresses)}
+        self.use_interval = use_interval
+        self.on_event = on_event
+        self.agents: list[NodeAgent] = []
+        if plan.protocol_cls is not None:
+            self.agents = [NodeAgent(self, n, plan.protocol_cls, plan.protocol_params, plan.seed)
+                           for n in nodes]
+        wants_use = any(a.wants_data for a in self.agents)
+        self.channel = Channel(loop, plan, nodes, on_link_failure=self._link_failure,
+                               record_use=wants_use, start_time=self.t0)
+        self._use_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def now(self) -> float:
+        return self.loop.time() - self.t0
+
+    def emit(self, node: str, kind: str, fields: dict) -> None:
+        if self.on_event is not None:
+            self.on_event(self.now, node, kind, fields)
+
+    def start(self) -> None:
+        self.channel.start()
+        for agent in self.agents:
+            agent.open()
+        for agent in self.agents:
+            agent._guarded(agent.protocol.start, ())
+        if self.channel.record_use:
+            self._use_timer = self.loop.call_later(self.use_interval, self._report_use)
+
+    def stop(self) -> None:
+        if self._use_timer is not None:
+            self._use_timer.cancel()
+        for agent in self.agents:
+            agent._guarded(agent.protocol.stop, ())
+            agent.close()
+        self.channel.stop()
+
+    def _link_failure(self, i: int, j: int, frame: bytes) -> None:
+        if self.agents:
+            self.agents[i].link_failure(j, frame)
+
+    def _report_use(self) -> None:
+        used, self.channel.used = self.channel.used, set()
+        now = self.now
+        for i, srcdst in used:
+            agent = self.agents[i]
+            if not agent.wants_data:
+                continue
+            src, dst = socket.inet_ntoa(srcdst[:4]), socket.inet_ntoa(srcdst[4:])
+            packet = Packet(0, src, dst, 0, now)
+            route = agent.routes.lookup(dst)
+            next_hop = route.next_hop if route else dst
+            prev = None
+            if src != agent.address:
+                back = agent.routes.lookup(src)
+                prev = back.next_hop if back else None
+            agent._guarded(agent.protocol.on_data, (packet, prev, next_hop))
+            j = self.index_of.get(next_hop)
+            if next_hop == dst and j is not None and self.agents[j].wants_data:
+                self.agents[j]._guarded(self.agents[j].protocol.on_data,
+                                        (packet, agent.address, None))
+        self._use_timer = self.loop.call_later(self.use_interval, self._report_use)

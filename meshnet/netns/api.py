@@ -1,0 +1,111 @@
+"""Functions the CLI calls: ``emulate``, ``list_nodes``, ``exec_in``, ``clean``.
+
+They work from the run registry, so ``meshnet nodes`` and ``meshnet exec`` find a run started by
+another process (``meshnet emulate`` in another terminal).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import time
+from typing import Any, Callable, Sequence
+
+from . import registry
+from .emulation import Emulation, netns_argv, require_root
+from .plan import Plan
+
+REQUIRED_TOOLS = {"ip": "iproute2", "nsenter": "util-linux"}
+
+
+class NetnsUsageError(ValueError):
+    """Bad input for a netns command (exit status 2)."""
+
+
+def missing_tool(name: str, package: str) -> str | None:
+    return None if shutil.which(name) else f"{name} not found: apt install {package}"
+
+
+def emulate(scenario: Any, duration: float | None = None, name: str = "mn",
+            overrides: list[str] | None = None,
+            status_callback: Callable[[Emulation, float], None] | None = None,
+            status_interval: float = 1.0) -> dict[str, Any]:
+    """Run a scenario on namespaces until ``duration`` (default: the scenario's; 0 or inf =
+    until Ctrl-C/SIGTERM). ``status_callback(emu, t)`` is called every ``status_interval``.
+    Returns a summary (nodes, seconds up, bring-up/teardown times, channel counters)."""
+    require_root()
+    emu = Emulation(scenario, name=name, overrides=overrides)
+    if duration is None:
+        duration = emu.plan.duration or math.inf
+    if duration <= 0:
+        duration = math.inf
+    summary: dict[str, Any] = {"run": name, "scenario": emu.plan.label,
+                               "protocol": emu.plan.protocol_name, "nodes": emu.plan.n}
+    interrupted = False
+    with emu:
+        summary["up_s"] = round(emu.up_seconds, 4)
+        start = time.monotonic()
+        try:
+            while (t := time.monotonic() - start) < duration:
+                if status_callback is not None:
+                    status_callback(emu, t)
+                time.sleep(min(status_interval, max(duration - t, 0.0)))
+        except KeyboardInterrupt:
+            interrupted = True
+        summary["ran_s"] = round(time.monotonic() - start, 3)
+        summary["counters"] = emu.counters()
+    summary["down_s"] = round(emu.down_seconds, 4)
+    summary["interrupted"] = interrupted
+    return summary
+
+
+def _live_record(run: str | None) -> registry.RunRecord:
+    live = [r for r in registry.load_records() if registry.pid_alive(r.pid)]
+    if run is not None:
+        live = [r for r in live if r.run == run]
+        if not live:
+            raise NetnsUsageError(f"no running emulation named {run!r}")
+    if not live:
+        raise NetnsUsageError("no emulation is running (start one with: meshnet emulate)")
+    if len(live) > 1:
+        raise NetnsUsageError("several emulations are running ("
+                              + ", ".join(r.run for r in live) + "); choose one with --run")
+    return live[0]
+
+
+def list_nodes(run: str | None = None) -> list[dict[str, Any]]:
+    """name, namespace, address (and run) of every node of a running emulation."""
+    rec = _live_record(run)
+    return [dict(n, run=rec.run) for n in rec.nodes]
+
+
+def resolve_node(node: str, run: str | None = None) -> dict[str, Any]:
+    for n in list_nodes(run):
+        if node in (n["name"], n["address"], n["namespace"]):
+            return n
+    raise NetnsUsageError(f"no node {node!r} in the running emulation")
+
+
+def exec_in(node: str, argv: Sequence[str], run: str | None = None) -> int:
+    """Run ``argv`` inside a node of a running emulation, attached to this terminal; returns
+    its exit status."""
+    require_root()
+    if not argv:
+        raise NetnsUsageError("nothing to run: meshnet exec NODE -- COMMAND ...")
+    n = resolve_node(node, run)
+    if shutil.which(argv[0]) is None and "/" not in argv[0]:
+        raise NetnsUsageError(f"{argv[0]}: command not found")
+    path = os.path.join("/run/netns", n["namespace"])
+    return subprocess.call(netns_argv(path, list(argv)))
+
+
+def clean() -> list[str]:
+    """Remove leftovers of every run whose process is gone; returns what was removed."""
+    require_root()
+    return registry.clean()
+
+
+__all__ = ["Emulation", "Plan", "emulate", "list_nodes", "exec_in", "clean", "NetnsUsageError",
+           "missing_tool"]

@@ -1,0 +1,169 @@
+"""Bring node namespaces up and down fast.
+
+Per node: ``unshare(CLONE_NEWNET)`` in this thread and bind-mount it onto ``/run/netns/NAME``,
+``lo`` up, forwarding sysctls, a TAP ``wlan0`` with a /32 address and, for protocols that must see
+unrouted packets, a TUN ``mesh0`` carrying the mesh prefix at low priority.
+
+The TAP/TUN fds are opened while the thread is inside the node's namespace, so the devices are
+born there. Measured here: moving a TAP created in the root namespace costs ~14.5 ms a node
+(the netdev move waits for RCU), creating it in place ~0.2 ms, and nothing ever appears in the
+root namespace. The fds pin their namespace, so teardown unmounts every namespace first and then
+closes the fds: the devices are persistent (TUNSETPERSIST), so a close does not unregister them
+one by one; the kernel frees each namespace with its devices in one batched cleanup.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+from . import linux
+from .netlink import RtNetlink
+from .registry import RunRecord, kill_processes, netns_name, processes_in
+
+WLAN = "wlan0"
+MESH = "mesh0"
+MESH_PREFIX = ("10.99.0.0", 16)
+MESH_ROUTE_METRIC = 1000
+MTU = 1500
+
+# Applied inside every node before its devices arrive ("default" is what new devices copy).
+NODE_SYSCTLS = (
+    ("net/ipv4/ip_forward", "1"),
+    ("net/ipv4/conf/all/rp_filter", "0"),
+    ("net/ipv4/conf/default/rp_filter", "0"),
+    ("net/ipv4/conf/all/send_redirects", "0"),  # forwarding out the interface it came in on is
+    ("net/ipv4/conf/default/send_redirects", "0"),  # normal in a mesh, not a misroute
+    ("net/ipv4/conf/all/accept_redirects", "0"),
+    ("net/ipv4/conf/default/accept_redirects", "0"),
+    ("net/ipv6/conf/default/accept_dad", "0"),  # link-local usable at once (babeld)
+    ("net/ipv6/conf/default/router_solicitations", "0"),
+)
+
+
+def mac_of(address: str) -> bytes:
+    """Locally administered MAC derived from the node's IPv4 address (02:00:a:b:c:d), so the
+    channel and the user-space forwarding path can address a neighbour without ARP."""
+    return b"\x02\x00" + socket.inet_aton(address)
+
+
+@dataclass
+class NodeNet:
+    """What the kernel side of one node consists of."""
+
+    index: int
+    name: str
+    address: str
+    netns: str
+    ns_fd: int = -1
+    rt: RtNetlink | None = None
+    tap_fd: int = -1
+    tap_index: int = 0
+    tun_fd: int = -1
+    tun_index: int = 0
+    mac: bytes = b""
+    extra_fds: list[int] = field(default_factory=list)
+
+    @property
+    def netns_path(self) -> str:
+        return os.path.join(linux.NETNS_DIR, self.netns)
+
+
+def _write_sysctls() -> None:
+    for key, value in NODE_SYSCTLS:
+        try:
+            with open(f"/proc/sys/{key}", "w") as fh:
+                fh.write(value)
+        except FileNotFoundError:  # e.g. IPv6 disabled on this kernel
+            pass
+
+
+def _create_namespace(node: NodeNet) -> None:
+    path = node.netns_path
+    os.makedirs(linux.NETNS_DIR, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444))
+    linux.unshare(linux.CLONE_NEWNET)
+    try:
+        linux.bind_mount("/proc/thread-self/ns/net", path)
+        node.ns_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        node.rt = RtNetlink()
+        node.rt.link_set(1, up=True)  # lo
+        _write_sysctls()
+    finally:
+        linux.setns(linux.ROOT_NETNS_FD)
+
+
+def _open_device(node: NodeNet, name: str, tap: bool) -> tuple[int, int]:
+    linux.setns(node.ns_fd)
+    try:
+        fd = linux.open_tun(name, tap=tap)
+    finally:
+        linux.setns(linux.ROOT_NETNS_FD)
+    node.extra_fds.append(fd)  # closed by close_device_fds even if configuring fails below
+    index = node.rt.link_index(name)
+    node.rt.link_set(index, mac=node.mac if tap else None, mtu=MTU)
+    return fd, index
+
+
+def plan(record: RunRecord, names: list[str], addresses: list[str], with_tun: bool) -> list[NodeNet]:
+    """Write down everything the bring-up will create before creating any of it."""
+    nodes = [NodeNet(i, n, a, netns_name(record.run, n), mac=mac_of(a))
+             for i, (n, a) in enumerate(zip(names, addresses))]
+    record.namespaces = [n.netns for n in nodes]
+    record.nodes = [{"name": n.name, "namespace": n.netns, "address": n.address} for n in nodes]
+    record.save()
+    return nodes
+
+
+def bring_up(nodes: list[NodeNet], with_tun: bool) -> None:
+    """Create every node's namespace and devices (see module docstring)."""
+    for node in nodes:
+        _create_namespace(node)
+        node.tap_fd, node.tap_index = _open_device(node, WLAN, tap=True)
+        node.rt.addr_add(node.tap_index, node.address, 32)
+        node.rt.link_set(node.tap_index, up=True)
+        if with_tun:
+            node.tun_fd, node.tun_index = _open_device(node, MESH, tap=False)
+            node.rt.link_set(node.tun_index, up=True)
+            node.rt.route_replace(MESH_PREFIX[0], MESH_PREFIX[1], oif=node.tun_index,
+                                  metric=MESH_ROUTE_METRIC, src=node.address, proto=4)
+
+
+def tear_down(nodes: list[NodeNet], kill: bool = True) -> list[str]:
+    """Remove the namespaces (and with them every device). Processes started inside are
+    stopped first; our own sockets there must already be closed (they pin a namespace)."""
+    for node in nodes:
+        if node.rt is not None:
+            node.rt.close()
+            node.rt = None
+    paths = [n.netns_path for n in nodes]
+    if kill:
+        inodes = {ino for ino in map(linux.netns_inode, paths) if ino}
+        if inodes:
+            kill_processes(processes_in(inodes))
+    removed = []
+    for node in nodes:
+        linux.umount(node.netns_path)
+        try:
+            os.unlink(node.netns_path)
+            removed.append(node.netns)
+        except FileNotFoundError:
+            pass
+        if node.ns_fd >= 0:
+            os.close(node.ns_fd)
+            node.ns_fd = -1
+    return removed
+
+
+def close_device_fds(nodes: list[NodeNet]) -> None:
+    """Close TAP/TUN fds once their namespaces are unmounted; the last close lets the kernel
+    free the namespace with its devices."""
+    for node in nodes:
+        for fd in node.extra_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        node.extra_fds.clear()
+        node.tap_fd = node.tun_fd = -1

@@ -1,0 +1,218 @@
+"""The run registry: every run writes down what it creates before creating it.
+
+``/run/meshnet/<run>.json`` lists the run's namespaces and nodes, the processes it started, extra
+files and its own pid. Devices need no record: they are born inside the node namespaces and die
+with them. Normal exit, Ctrl-C,
+SIGTERM and exceptions tear down from the live objects; after ``kill -9`` :func:`clean` reads these
+files (and scans ``/run/netns`` for ``mn-`` names no live run owns) and removes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+
+from . import linux
+
+REGISTRY_DIR = "/run/meshnet"
+NS_PREFIX = "mn-"
+RUN_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,11}$")
+
+
+def validate_run_name(name: str) -> str:
+    if not RUN_NAME.match(name):
+        raise ValueError(f"run name {name!r}: use 1-12 characters a-z, 0-9, _ (starting with a "
+                         "letter or digit)")
+    return name
+
+
+def netns_name(run: str, node: str) -> str:
+    return f"{NS_PREFIX}{run}-{node}"
+
+
+@dataclass
+class RunRecord:
+    run: str
+    pid: int
+    started: float = field(default_factory=time.time)
+    scenario: str = ""
+    namespaces: list[str] = field(default_factory=list)
+    nodes: list[dict] = field(default_factory=list)  # name, namespace, address
+    pids: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return os.path.join(REGISTRY_DIR, f"{self.run}.json")
+
+    def save(self) -> None:
+        os.makedirs(REGISTRY_DIR, exist_ok=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(asdict(self), fh)
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        for path in (self.path, self.path + ".tmp"):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def load_records() -> list[RunRecord]:
+    records = []
+    try:
+        names = sorted(os.listdir(REGISTRY_DIR))
+    except FileNotFoundError:
+        return records
+    for fname in names:
+        if not fname.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(REGISTRY_DIR, fname)) as fh:
+                data = json.load(fh)
+            known = {f for f in RunRecord.__dataclass_fields__}
+            records.append(RunRecord(**{k: v for k, v in data.items() if k in known}))
+        except (OSError, ValueError, TypeError):
+            records.append(RunRecord(run=fname[:-5], pid=0))
+    return records
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def claim(run: str) -> RunRecord:
+    """Create the record of a new run; a live run with the same name is an error, a dead one
+    is cleaned first."""
+    validate_run_name(run)
+    for rec in load_records():
+        if rec.run == run:
+            if pid_alive(rec.pid) and rec.pid != os.getpid():
+                raise RuntimeError(f"run {run!r} is already active (pid {rec.pid}); choose "
+                                   "another --name")
+            clean_record(rec)
+    stale = [n for n in list_netns() if n.startswith(f"{NS_PREFIX}{run}-")]
+    for ns in stale:
+        remove_namespaces([ns])
+    rec = RunRecord(run=run, pid=os.getpid())
+    rec.save()
+    return rec
+
+
+def list_netns() -> list[str]:
+    try:
+        return sorted(os.listdir(linux.NETNS_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def processes_in(inodes: set[int]) -> list[int]:
+    """Pids whose network namespace is one of ``inodes`` (daemons started inside nodes)."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            if os.stat(f"/proc/{entry}/ns/net").st_ino in inodes:
+                found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def kill_processes(pids: list[int], grace: float = 0.5) -> list[int]:
+    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    live = [p for p in pids if pid_alive(p)]
+    for pid in live:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while live and time.monotonic() < deadline:
+        time.sleep(0.02)
+        live = [p for p in live if pid_alive(p)]
+    for pid in live:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return pids
+
+
+def remove_namespaces(names: list[str], kill: bool = True,
+                      killed: list[int] | None = None) -> list[str]:
+    """Kill processes living in the namespaces, then unmount and unlink them."""
+    paths = {n: os.path.join(linux.NETNS_DIR, n) for n in names}
+    inodes = {ino for ino in (linux.netns_inode(p) for p in paths.values()) if ino}
+    if kill and inodes:
+        pids = processes_in(inodes)
+        kill_processes(pids)
+        if killed is not None:
+            killed.extend(pids)
+    removed = []
+    for name, path in paths.items():
+        linux.umount(path)
+        try:
+            os.unlink(path)
+            removed.append(name)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            pass
+    return removed
+
+
+def clean_record(rec: RunRecord) -> list[str]:
+    killed = [p for p in rec.pids if p != os.getpid() and pid_alive(p)]
+    kill_processes(killed, grace=0.2)
+    ns = set(rec.namespaces) | {n for n in list_netns() if n.startswith(f"{NS_PREFIX}{rec.run}-")}
+    gone = remove_namespaces(sorted(ns), killed=killed)
+    removed = [f"process {p}" for p in dict.fromkeys(killed)]
+    removed += [f"namespace {n}" for n in gone]
+    for path in rec.files:
+        try:
+            os.unlink(path)
+            removed.append(f"file {path}")
+        except OSError:
+            pass
+    rec.remove()
+    removed.append(f"registry {rec.path}")
+    return removed
+
+
+def clean(include_live: bool = False) -> list[str]:
+    """Remove what dead runs left behind (all runs if ``include_live``): namespaces, devices,
+    processes, files. Returns one line per removed thing."""
+    removed: list[str] = []
+    live_runs = set()
+    for rec in load_records():
+        if pid_alive(rec.pid) and not include_live:
+            live_runs.add(rec.run)
+            continue
+        removed += clean_record(rec)
+    orphans = [n for n in list_netns() if n.startswith(NS_PREFIX)
+               and not any(n.startswith(f"{NS_PREFIX}{r}-") for r in live_runs)]
+    killed: list[int] = []
+    gone = remove_namespaces(orphans, killed=killed)
+    removed += [f"process {p}" for p in killed] + [f"namespace {n}" for n in gone]
+    return removed
