@@ -1,0 +1,235 @@
+"""The `meshnet` command line.
+
+Exit status: 0 success, 2 bad input (one line on stderr, never a traceback), 1 failure at run time.
+Output files are written to a temporary name and renamed at the end, so an error or Ctrl-C never
+leaves a half-written result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from .scenario import ScenarioError, load_scenario
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
+        raise UsageError(f"{self.prog}: {message}")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | None, mode: str = "w") -> Iterator[Any]:
+    """Yield a file that appears at ``path`` only if the block completes."""
+    if path is None:
+        yield None
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path}: is a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{path}: directory {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, float):
+        return None
+    if isinstance(o, set):
+        return sorted(o)
+    raise TypeError(type(o).__name__)
+
+
+def _clean_json(value: Any) -> Any:
+    """JSON has no inf/nan: report them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+# --- run ---------------------------------------------------------------------------------------
+def _scenario_from_args(args) -> Any:
+    overrides = list(args.set or [])
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"scenario.seed={args.seed}")
+    if getattr(args, "duration", None) is not None:
+        overrides.append(f"scenario.duration={args.duration}")
+    return load_scenario(args.scenario, overrides, protocol=getattr(args, "protocol", None))
+
+
+def cmd_run(args) -> int:
+    from .events import TraceWriter
+    from .sim import Simulation
+
+    sc = _scenario_from_args(args)
+    if sc.scenario.backend != "sim":
+        raise UsageError(f"{sc.source}: scenario.backend = {sc.scenario.backend!r}: "
+                         f"`meshnet run` runs the simulator; use `meshnet emulate` for netns")
+    sim = Simulation(sc)
+    with atomic_output(args.trace) as trace_file, atomic_output(args.pcap, "wb") as pcap_file:
+        if trace_file is not None:
+            sim.bus.subscribe(TraceWriter(trace_file))
+        if pcap_file is not None:
+            from .pcap import PcapRecorder
+            recorder = PcapRecorder(sim, pcap_file)
+        show_progress = not args.json and sys.stderr.isatty() and not args.quiet
+        if show_progress:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                          TextColumn("{task.completed:.0f}/{task.total:.0f} s simulated"),
+                          TimeElapsedColumn(), transient=True) as bar:
+                task = bar.add_task(f"{sc.name} · {sc.protocol.name}", total=sc.duration)
+                result = sim.run(progress=lambda t: bar.update(task, completed=t))
+        else:
+            result = sim.run()
+        if pcap_file is not None:
+            recorder.close()
+    if args.json:
+        print(json.dumps(_clean_json(result)))
+    else:
+        from .report import print_summary
+        print_summary(result)
+    return EXIT_OK
+
+
+def cmd_protocols(args) -> int:
+    from .registry import describe_protocols
+
+    records = describe_protocols()
+    if args.json:
+        print(json.dumps(_clean_json(records)))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Routing protocols (entry-point group meshnet.protocols)")
+    for col in ("name", "kind", "port", "description", "parameters"):
+        table.add_column(col)
+    for r in records:
+        if "error" in r:
+            table.add_row(r["name"], "[red]broken", "", r["error"], "")
+            continue
+        params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+        table.add_row(r["name"], r["kind"], str(r["port"] or ""), r["description"], params)
+    Console().print(table)
+    return EXIT_OK
+
+
+def cmd_radios(args) -> int:
+    from .radio import radios_table
+
+    records = radios_table()
+    if args.json:
+        print(json.dumps(_clean_json(records)))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    presets = list(records[0]["range_m"]) if records else []
+    table = Table(title="Radio profiles (derived median ranges at the default tx power)")
+    for col in ("name", "MHz", "bit rate", "tx dBm", "sens. dBm", "max frame", "MAC",
+                *[f"range {p}" for p in presets]):
+        table.add_column(col, justify="right" if col not in ("name", "MAC") else "left")
+    for r in records:
+        table.add_row(r["name"], f"{r['frequency_mhz']:.2f}", f"{r['bitrate_bps'] / 1000:g} kb/s",
+                      f"{r['tx_power_dbm']:g}", f"{r['sensitivity_dbm']:g}",
+                      f"{r['max_frame_bytes']} B", r.get("mac", ""),
+                      *[f"{r['range_m'][p]:.0f} m" for p in presets])
+    Console().print(table)
+    return EXIT_OK
+
+
+def cmd_scenarios(args) -> int:
+    from .scenario import builtin_names
+
+    names = builtin_names()
+    if args.json:
+        print(json.dumps(names))
+    else:
+        for name in names:
+            sc = load_scenario(name)
+            print(f"{name:12s} {sc.scenario.description}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = _Parser(prog="meshnet", description="Mobile ad-hoc mesh routing emulator.")
+    p.add_argument("--version", action="version", version=f"meshnet {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one scenario on the simulator")
+    run.add_argument("scenario", nargs="?", default="default",
+                     help="a built-in name (default, broch, line, ...) or a TOML file")
+    run.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                     help="override a scenario field (repeatable)")
+    run.add_argument("-p", "--protocol", help="routing protocol (see `meshnet protocols`)")
+    run.add_argument("--seed", type=int, help="random seed")
+    run.add_argument("--duration", type=float, help="simulated seconds")
+    run.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    run.add_argument("--trace", metavar="FILE.jsonl", help="write every event as JSON lines")
+    run.add_argument("--pcap", metavar="FILE.pcap", help="write every transmission as a pcap")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    for name, func, text in (("protocols", cmd_protocols, "list routing protocol plug-ins"),
+                             ("radios", cmd_radios, "list radio profiles and derived ranges"),
+                             ("scenarios", cmd_scenarios, "list built-in scenarios")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("--json", action="store_true")
+        sp.set_defaults(func=func)
+
+    for module in ("meshnet.netns.commands", "meshnet.tui.commands", "meshnet.bench.commands"):
+        with contextlib.suppress(ImportError):
+            import importlib
+            importlib.import_module(module).register_cli(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return args.func(args)
+    except (UsageError, ScenarioError) as e:
+        print(f"meshnet: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("meshnet: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Run metrics, computed in one place from the event stream (DESIGN §7).
+
+PDR counts every packet the application generated, including those dropped at the source for lack
+of a route or buffer. Each generated packet ends in exactly one state: delivered, dropped (last
+copy given up, with a reason) or still queued (a copy is in a queue, a discovery buffer or the
+air when the run ends).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from .events import EventBus
+
+KINDS = ("data_sent", "data_delivered", "data_dropped", "ctrl_tx", "route_added",
+         "route_changed", "route_removed", "node_died")
+
+
+class MetricsCollector:
+    def __init__(self, bus: EventBus) -> None:
+        self.sent = 0
+        self.sent_bytes = 0
+        self.delivered: set[int] = set()
+        self.duplicates = 0
+        self.delay_sum = 0.0
+        self.hops_sum = 0
+        self.delays: list[float] = []
+        self.drop_events: Counter[str] = Counter()
+        self.last_drop: dict[int, str] = {}
+        self.control_packets = 0
+        self.control_bytes = 0
+        self.route_changes = 0
+        self.deaths: list[float] = []
+        self.per_flow_sent: Counter[int] = Counter()
+        self.per_flow_delivered: Counter[int] = Counter()
+        bus.subscribe(self._sent, ("data_sent",))
+        bus.subscribe(self._delivered, ("data_delivered",))
+        bus.subscribe(self._dropped, ("data_dropped",))
+        bus.subscribe(self._ctrl, ("ctrl_tx",))
+        bus.subscribe(self._route, ("route_added", "route_changed", "route_removed"))
+        bus.subscribe(self._died, ("node_died",))
+
+    def _sent(self, t: float, kind: str, f: dict) -> None:
+        self.sent += 1
+        self.sent_bytes += f["size"]
+        self.per_flow_sent[f["flow"]] += 1
+
+    def _delivered(self, t: float, kind: str, f: dict) -> None:
+        uid = f["uid"]
+        if uid in self.delivered:
+            self.duplicates += 1
+            return
+        self.delivered.add(uid)
+        self.delay_sum += f["delay"]
+        self.delays.append(f["delay"])
+        self.hops_sum += f["hops"]
+        self.per_flow_delivered[f["flow"]] += 1
+
+    def _dropped(self, t: float, kind: str, f: dict) -> None:
+        self.drop_events[f["reason"]] += 1
+        self.last_drop[f["uid"]] = f["reason"]
+
+    def _ctrl(self, t: float, kind: str, f: dict) -> None:
+        self.control_packets += 1
+        self.control_bytes += f["bytes"]
+
+    def _route(self, t: float, kind: str, f: dict) -> None:
+        self.route_changes += 1
+
+    def _died(self, t: float, kind: str, f: dict) -> None:
+        self.deaths.append(t)
+
+    def result(self, live_uids: set[int], n_nodes: int) -> dict[str, Any]:
+        """Final figures. ``live_uids``: packets with a copy still in a queue, buffer or the air."""
+        delivered = len(self.delivered)
+        queued = len(live_uids - self.delivered)
+        dropped_by_reason: Counter[str] = Counter()
+        unaccounted = 0
+        for uid, reason in self.last_drop.items():
+            if uid not in self.delivered and uid not in live_uids:
+                dropped_by_reason[reason] += 1
+        dropped = sum(dropped_by_reason.values())
+        unaccounted = self.sent - delivered - dropped - queued
+        delays = sorted(self.delays)
+        deaths = sorted(self.deaths)
+        half = math.ceil(n_nodes / 2)
+        return {
+            "sent": self.sent,
+            "delivered": delivered,
+            "dropped": dropped,
+            "queued": queued,
+            "unaccounted": unaccounted,
+            "pdr": delivered / self.sent if self.sent else 0.0,
+            "mean_delay_s": self.delay_sum / delivered if delivered else 0.0,
+            "p95_delay_s": delays[min(len(delays) - 1, int(0.95 * len(delays)))] if delays else 0.0,
+            "mean_hops": self.hops_sum / delivered if delivered else 0.0,
+            "control_packets": self.control_packets,
+            "control_bytes": self.control_bytes,
+            "normalized_routing_load": (self.control_packets / delivered if delivered
+                                        else (math.inf if self.control_packets else 0.0)),
+            "route_changes": self.route_changes,
+            "drops": dict(sorted(dropped_by_reason.items())),
+            "drop_events": dict(sorted(self.drop_events.items())),
+            "duplicates": self.duplicates,
+            "first_death_s": deaths[0] if deaths else None,
+            "half_death_s": deaths[half - 1] if len(deaths) >= half else None,
+            "dead_nodes": len(deaths),
+        }

@@ -1,0 +1,45 @@
+"""Human-readable run summary (rich tables) for `meshnet run`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt_time(v: Any) -> str:
+    return "—" if v is None else f"{v:.1f} s"
+
+
+def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    title = (f"{r['scenario']} · {r['protocol']} · {r['nodes']} nodes · {r['radio']}/"
+             f"{r['propagation']} · seed {r['seed']} · {r['duration_s']:g} s simulated")
+    t = Table(title=title, show_header=False, title_justify="left")
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+    t.add_row("packet delivery ratio", f"{r['pdr']:.3f}  ({r['delivered']}/{r['sent']})")
+    t.add_row("mean / p95 end-to-end delay",
+              f"{r['mean_delay_s'] * 1000:.1f} / {r['p95_delay_s'] * 1000:.1f} ms")
+    t.add_row("mean hops", f"{r['mean_hops']:.2f}")
+    t.add_row("control packets (bytes)", f"{r['control_packets']} ({r['control_bytes']} B)")
+    nrl = r["normalized_routing_load"]
+    t.add_row("normalized routing load", "—" if nrl is None or nrl == float("inf") else f"{nrl:.2f}")
+    t.add_row("route changes", str(r["route_changes"]))
+    t.add_row("still queued at end", str(r["queued"]))
+    if r.get("energy_j"):
+        t.add_row("energy used", f"{r['energy_j']:.3f} J")
+    if r.get("dead_nodes"):
+        t.add_row("first / 50 % node death", f"{_fmt_time(r['first_death_s'])} / "
+                                              f"{_fmt_time(r['half_death_s'])}")
+    t.add_row("events / wall time", f"{r['events']:,} / {r['wall_s']:.2f} s "
+                                    f"({r['events_per_s']:,} events/s)")
+    console.print(t)
+    if r["drops"]:
+        d = Table(title="packets dropped, by reason", title_justify="left")
+        d.add_column("reason")
+        d.add_column("packets", justify="right")
+        for reason, count in sorted(r["drops"].items(), key=lambda kv: -kv[1]):
+            d.add_row(reason, str(count))
+        console.print(d)

@@ -1,0 +1,313 @@
+"""Scenario files: TOML with a default for every field, strict validation, `--set` overrides.
+
+A scenario is data only. Validation happens once, here, and every error names the file, the key,
+the bad value and what is allowed, so the CLI can print one line and exit 2. Model-specific keys
+(mobility parameters, protocol tunables) are validated by their owners when the world is built,
+through the same :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BACKENDS = ("sim", "netns")
+PLACEMENTS = ("line", "grid", "ring", "uniform", "clusters", "file")
+TRAFFIC_KINDS = ("cbr", "poisson")
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input: a one-line message for the user (exit status 2)."""
+
+
+class _Any:
+    """Marker for sections that accept model-specific keys validated elsewhere."""
+
+
+def _nonneg(v: float) -> bool:
+    return v >= 0
+
+
+def _pos(v: float) -> bool:
+    return v > 0
+
+
+# section -> key -> (types, default, check, what is allowed)
+NUM = (int, float)
+SCHEMA: dict[str, dict[str, tuple]] = {
+    "scenario": {
+        "name": (str, "default", None, "a string"),
+        "duration": (NUM, 60.0, _pos, "a number of seconds > 0"),
+        "seed": (int, 1, _nonneg, "an integer >= 0"),
+        "backend": (str, "sim", BACKENDS, "one of " + ", ".join(BACKENDS)),
+        "description": (str, "", None, "a string"),
+    },
+    "area": {
+        "width": (NUM, 1000.0, _pos, "metres > 0"),
+        "height": (NUM, 1000.0, _pos, "metres > 0"),
+    },
+    "nodes": {
+        "count": (int, 30, _pos, "an integer >= 1"),
+        "placement": (str, "uniform", PLACEMENTS, "one of " + ", ".join(PLACEMENTS)),
+        "spacing": (NUM, 100.0, _pos, "metres > 0"),
+        "file": (str, "", None, "a path to a GraphML or edge-list file"),
+        "battery_j": (NUM, 0.0, _nonneg, "joules >= 0 (0 = unlimited)"),
+        "queue_len": (int, 50, _pos, "an integer >= 1 (interface queue, packets)"),
+    },
+    "radio": {
+        "profile": (str, "wavelan", None, "a radio profile (see `meshnet radios`)"),
+        "propagation": (str, "unit-disk", None,
+                        "unit-disk, friis, two-ray, log-distance, outdoor or indoor"),
+        "tx_power": (NUM, math.nan, None, "dBm (default: the profile's)"),
+        "range": (NUM, 250.0, _pos, "metres > 0 (unit-disk only)"),
+        "delay": (NUM, 0.001, _nonneg, "seconds >= 0 (unit-disk per-hop delay)"),
+        "bitrate": (NUM, 2e6, _pos, "bits/s > 0 (unit-disk serialisation)"),
+        "exponent": (NUM, math.nan, None, "path-loss exponent (log-distance)"),
+        "sigma": (NUM, math.nan, None, "shadowing standard deviation in dB"),
+        "mac": (bool, True, None, "true or false (false: no collisions/backoff)"),
+    },
+    "mobility": {"model": (str, "static", None, "a mobility model"), "*": (_Any,)},
+    "protocol": {"name": (str, "aodv", None, "a registered protocol (see `meshnet protocols`)"),
+                 "*": (_Any,)},
+    "trace": {
+        "link_interval": (NUM, 1.0, _pos, "seconds > 0 between link up/down checks"),
+    },
+}
+
+TRAFFIC_SCHEMA: dict[str, tuple] = {
+    "kind": (str, "cbr", TRAFFIC_KINDS, "one of " + ", ".join(TRAFFIC_KINDS)),
+    "flows": (int, 0, _nonneg, "an integer >= 0 (random source/destination pairs)"),
+    "pairs": (list, [], None, 'a list of [src, dst] node numbers or names, e.g. [[1, 10]]'),
+    "rate": (NUM, 4.0, _pos, "packets per second > 0"),
+    "size": (int, 64, _pos, "payload bytes >= 1"),
+    "start": (NUM, 0.0, _nonneg, "seconds >= 0"),
+    "stop": (NUM, math.inf, _nonneg, "seconds >= 0 (default: end of run)"),
+    "jitter": (NUM, 1.0, _nonneg, "seconds >= 0: random start offset per flow"),
+    "ttl": (int, 64, _pos, "an integer >= 1"),
+}
+
+
+@dataclass
+class Section:
+    """Attribute access to one validated section; ``extra`` holds model-specific keys."""
+
+    values: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.__dict__["values"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+@dataclass
+class Scenario:
+    source: str
+    raw: dict[str, Any]
+    scenario: Section
+    area: Section
+    nodes: Section
+    radio: Section
+    mobility: Section
+    protocol: Section
+    trace: Section
+    traffic: list[Section]
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def duration(self) -> float:
+        return float(self.scenario.duration)
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.seed
+
+    def resolve_path(self, p: str) -> Path:
+        """Paths in a scenario are relative to the scenario file."""
+        path = Path(p)
+        if path.is_absolute() or self.source.startswith("<"):
+            return path
+        return Path(self.source).parent / path
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in SCHEMA:
+            sec: Section = getattr(self, name)
+            out[name] = {**sec.values, **sec.extra}
+        out["traffic"] = [dict(t.values) for t in self.traffic]
+        return out
+
+
+def builtin_names() -> list[str]:
+    folder = importlib.resources.files("meshnet.scenarios")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(spec: str | None = None, overrides: list[str] | None = None,
+                  protocol: str | None = None) -> Scenario:
+    """Load a scenario by built-in name or path, apply ``section.key=value`` overrides, validate.
+
+    ``protocol`` switches the routing protocol; the scenario's tunables meant for another protocol
+    are dropped (e.g. AODV's ``link_detection`` when running ``broch`` with DSDV), while explicit
+    ``--set protocol.KEY=...`` overrides still apply to the new one.
+    """
+    spec = spec or "default"
+    if protocol is not None:
+        raw_overrides = list(overrides or [])
+        base = load_scenario(spec)
+        raw = copy.deepcopy(base.raw)
+        table = raw.setdefault("protocol", {})
+        if table.get("name", SCHEMA["protocol"]["name"][1]) != protocol:
+            raw["protocol"] = {"name": protocol}
+        return scenario_from_dict(raw, base.source, raw_overrides)
+    path = Path(spec)
+    if spec.endswith(".toml") or path.exists():
+        source = str(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ScenarioError(f"{source}: no such scenario file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ScenarioError(f"{source}: cannot read: {e}") from None
+    else:
+        names = builtin_names()
+        if spec not in names:
+            raise ScenarioError(
+                f"unknown scenario {spec!r}: not a file, and built-in scenarios are "
+                + ", ".join(names))
+        source = f"<builtin:{spec}>"
+        text = (importlib.resources.files("meshnet.scenarios") / f"{spec}.toml").read_text()
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{source}: not valid TOML: {e}") from None
+    return scenario_from_dict(raw, source, overrides or [])
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``section.key=value`` -> (["section", "key"], value). The value is read as TOML when it
+    parses (numbers, booleans, arrays, quoted strings) and as a bare string otherwise."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected section.key=value")
+    key, value = text.split("=", 1)
+    parts = key.strip().split(".")
+    if len(parts) < 2 or not all(parts):
+        raise ScenarioError(f"--set {text!r}: the key must look like section.key "
+                            f"(e.g. nodes.count=10, traffic.0.rate=8)")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return parts, parsed
+
+
+def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
+                       overrides: list[str] | None = None) -> Scenario:
+    raw = copy.deepcopy(raw)
+    for ov in overrides or []:
+        parts, value = parse_override(ov)
+        _apply_override(raw, parts, value, ov)
+    for section in raw:
+        if section not in SCHEMA and section != "traffic":
+            raise ScenarioError(f"{source}: unknown section [{section}]; allowed: "
+                                + ", ".join([*SCHEMA, "traffic"]))
+    sections: dict[str, Section] = {}
+    for name, schema in SCHEMA.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{source}: [{name}] must be a table")
+        sections[name] = _validate_table(source, name, table, schema)
+    traffic_raw = raw.get("traffic", [])
+    if isinstance(traffic_raw, dict):
+        traffic_raw = [traffic_raw]
+    if not isinstance(traffic_raw, list):
+        raise ScenarioError(f"{source}: traffic must be an array of tables ([[traffic]])")
+    traffic = []
+    for i, t in enumerate(traffic_raw):
+        if not isinstance(t, dict):
+            raise ScenarioError(f"{source}: traffic.{i} must be a table")
+        traffic.append(_validate_table(source, f"traffic.{i}", t, TRAFFIC_SCHEMA))
+    sc = Scenario(source=source, raw=raw, traffic=traffic, **sections)
+    _cross_checks(sc)
+    return sc
+
+
+def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
+    if parts[0] == "traffic":
+        flows = raw.setdefault("traffic", [])
+        if isinstance(flows, dict):
+            flows = raw["traffic"] = [flows]
+        if len(parts) == 3 and parts[1].isdigit():
+            idx = int(parts[1])
+            if idx > len(flows):
+                raise ScenarioError(f"--set {text!r}: traffic has {len(flows)} entries")
+            if idx == len(flows):
+                flows.append({})
+            flows[idx][parts[2]] = value
+            return
+        if len(parts) == 2:  # traffic.rate=8 applies to every traffic entry
+            if not flows:
+                flows.append({})
+            for f in flows:
+                f[parts[1]] = value
+            return
+        raise ScenarioError(f"--set {text!r}: use traffic.KEY or traffic.N.KEY")
+    if len(parts) != 2:
+        raise ScenarioError(f"--set {text!r}: the key must be section.key")
+    table = raw.setdefault(parts[0], {})
+    if not isinstance(table, dict):
+        raise ScenarioError(f"--set {text!r}: [{parts[0]}] is not a table")
+    table[parts[1]] = value
+
+
+def _validate_table(source: str, name: str, table: dict, schema: dict) -> Section:
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = schema.get(key)
+        if spec is None:
+            if "*" in schema:
+                extra[key] = value
+                continue
+            allowed = ", ".join(k for k in schema if k != "*")
+            raise ScenarioError(f"{source}: unknown key {name}.{key}; allowed: {allowed}")
+        types, _default, check, what = spec
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+        if not isinstance(value, types):
+            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+        if isinstance(value, float) and math.isnan(value) and key not in ("tx_power",):
+            raise ScenarioError(f"{source}: {name}.{key} = nan: expected {what}")
+        if isinstance(check, tuple):
+            if value not in check:
+                raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+        elif check is not None and not check(value):
+            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+        values[key] = value
+    for key, spec in schema.items():
+        if key != "*" and key not in values:
+            values[key] = copy.copy(spec[1])
+    return Section(values, extra)
+
+
+def _cross_checks(sc: Scenario) -> None:
+    src = sc.source
+    if sc.nodes.placement == "file" and not sc.nodes.file:
+        raise ScenarioError(f"{src}: nodes.placement = 'file' needs nodes.file = PATH")
+    for i, t in enumerate(sc.traffic):
+        if t.stop < t.start:
+            raise ScenarioError(f"{src}: traffic.{i}.stop = {t.stop!r} is before start = {t.start!r}")
+        for p in t.pairs:
+            if not (isinstance(p, list) and len(p) == 2):
+                raise ScenarioError(f"{src}: traffic.{i}.pairs entry {p!r}: expected [src, dst]")
+        if t.flows == 0 and not t.pairs:
+            raise ScenarioError(f"{src}: traffic.{i} has neither flows > 0 nor pairs")

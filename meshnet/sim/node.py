@@ -1,0 +1,266 @@
+"""A simulated node: the protocol's context, its forwarding table and its data plane.
+
+The node is the :class:`~meshnet.protocol_api.NodeContext` of its protocol instance. Data packets
+follow the route table hop by hop (or ``protocol.forward`` for per-packet protocols), with TTL,
+an interface queue and drops counted by reason. Custody of every packet copy is tracked so that
+at the end of a run each generated packet is delivered, dropped with a reason, or still queued.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..protocol_api import BROADCAST, DecodeError, Packet, Protocol, Route
+from .channel import CTRL, DATA, IP_UDP_HEADER, Frame
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+
+class SimRouteTable:
+    """Host routes of one node; every change is published on the bus."""
+
+    __slots__ = ("_node", "_routes")
+
+    def __init__(self, node: "SimNode") -> None:
+        self._node = node
+        self._routes: dict[str, Route] = {}
+
+    def add(self, dst: str, next_hop: str, metric: int = 1, seqno: int | None = None,
+            expires: float | None = None) -> None:
+        old = self._routes.get(dst)
+        if old is not None and old.next_hop == next_hop and old.metric == metric:
+            old.seqno = seqno
+            old.expires = expires
+            return
+        self._routes[dst] = Route(dst, next_hop, metric, seqno, expires)
+        self._node.sim.route_event("route_added" if old is None else "route_changed",
+                                   self._node, dst, next_hop, metric)
+
+    def remove(self, dst: str) -> None:
+        old = self._routes.pop(dst, None)
+        if old is not None:
+            self._node.sim.route_event("route_removed", self._node, dst, old.next_hop, old.metric)
+
+    def lookup(self, dst: str) -> Route | None:
+        return self._routes.get(dst)
+
+    def clear(self) -> None:
+        for dst in list(self._routes):
+            self.remove(dst)
+
+    def __iter__(self):
+        return iter(list(self._routes.values()))
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __contains__(self, dst: str) -> bool:
+        return dst in self._routes
+
+
+class SimNode:
+    """One node. Implements NodeContext for its protocol."""
+
+    def __init__(self, sim: "Simulation", index: int, name: str, address: str,
+                 queue_len: int, tx_power: float) -> None:
+        self.sim = sim
+        self.index = index
+        self.node_id = index
+        self.name = name
+        self.address = address
+        self.queue_len = queue_len
+        self.tx_power = tx_power
+        self.random = random.Random(f"{sim.seed}:node:{index}")
+        self.routes = SimRouteTable(self)
+        self.alive = True
+        self.protocol: Protocol | None = None
+        self.mac = None
+        self.held: dict[int, Packet] = {}  # id(packet) -> packet the protocol buffers
+        self._handled = False
+        self._timers: list = []
+        self._per_packet = False
+        self._on_data: Callable | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def attach(self, protocol: Protocol) -> None:
+        self.protocol = protocol
+        cls = type(protocol)
+        self._per_packet = cls.per_packet
+        self._on_data = protocol.on_data if cls.on_data is not Protocol.on_data else None
+
+    # --- NodeContext -------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.sim.sched.now
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any):
+        return self.sim.sched.call_later(delay, self._guarded, fn, args)
+
+    def _guarded(self, fn, args) -> None:
+        if self.alive:
+            fn(*args)
+
+    def broadcast(self, payload: bytes) -> None:
+        self._send_control(BROADCAST, -1, payload)
+
+    def send(self, next_hop: str, payload: bytes) -> None:
+        if next_hop == BROADCAST:
+            self._send_control(BROADCAST, -1, payload)
+            return
+        j = self.sim.index_of.get(next_hop)
+        if j is None:
+            raise ValueError(f"{self.name}: send to unknown address {next_hop!r}")
+        self._send_control(next_hop, j, payload)
+
+    def _send_control(self, dst: str, dst_index: int, payload: bytes) -> None:
+        if not self.alive:
+            return
+        port = self.protocol.port if self.protocol else 0
+        frame = Frame(CTRL, self.index, dst, dst_index, None, payload,
+                      len(payload) + IP_UDP_HEADER, port)
+        if not self.mac.enqueue(frame):
+            self.sim.count_control_drop(self, "queue_full")
+
+    def send_packet(self, packet: Packet) -> None:
+        self.held.pop(id(packet), None)
+        self._handled = True
+        self._route(packet, None)
+
+    def drop(self, packet: Packet, reason: str) -> None:
+        self.held.pop(id(packet), None)
+        self._handled = True
+        self.sim.drop(self, packet, reason)
+
+    def hold(self, packet: Packet) -> None:
+        self.held[id(packet)] = packet
+        self._handled = True
+
+    def position(self) -> tuple[float, float]:
+        return self.sim.position(self.index, self.sim.sched.now)
+
+    def location_of(self, address: str) -> tuple[float, float] | None:
+        j = self.sim.index_of.get(address)
+        return None if j is None else self.sim.position(j, self.sim.sched.now)
+
+    def battery(self) -> float:
+        return self.sim.battery_fraction(self.index)
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        bus = self.sim.bus
+        if bus.wants(kind):
+            fields["node"] = self.name
+            bus.emit(self.sim.sched.now, kind, fields)
+
+    # --- data plane --------------------------------------------------------------------------
+    def originate(self, packet: Packet) -> None:
+        self.sim.custody(packet.uid, 1)
+        self._route(packet, None)
+
+    def _route(self, packet: Packet, prev_hop: str | None) -> None:
+        sim = self.sim
+        if not self.alive:
+            sim.drop(self, packet, "node_dead")
+            return
+        if packet.dst == self.address:
+            self._deliver(packet, prev_hop)
+            return
+        proto = self.protocol
+        if self._per_packet:
+            self._handled = False
+            next_hop = proto.forward(packet, prev_hop)
+            if next_hop is None:
+                if not self._handled:
+                    sim.discard(packet)  # a redundant copy (e.g. duplicate flood)
+                return
+        else:
+            route = self.routes.lookup(packet.dst)
+            if route is None:
+                self._handled = False
+                proto.on_no_route(packet)
+                if not self._handled:
+                    sim.drop(self, packet, "no_route")
+                return
+            next_hop = route.next_hop
+        if self._on_data is not None:
+            self._on_data(packet, prev_hop, next_hop)
+        if next_hop == BROADCAST:
+            j = -1
+        else:
+            j = sim.index_of.get(next_hop, -2)
+            if j == -2:
+                sim.drop(self, packet, "no_route")
+                return
+        frame = Frame(DATA, self.index, next_hop, j, packet, None, packet.size + IP_UDP_HEADER, 0)
+        if not self.mac.enqueue(frame):
+            sim.drop(self, packet, "queue_full")
+
+    def _deliver(self, packet: Packet, prev_hop: str | None) -> None:
+        self.sim.deliver(self, packet)
+        if self._on_data is not None:
+            self._on_data(packet, prev_hop, None)
+
+    # --- link layer callbacks ----------------------------------------------------------------
+    def on_tx_end(self, frame: Frame, receivers: list[int], ok: bool, reason: str) -> None:
+        """The MAC finished a transmission: count it and move custody of data copies."""
+        sim = self.sim
+        if frame.kind == CTRL:
+            sim.count_control_tx(self, frame)
+            if not ok and self.alive:
+                self.protocol.on_link_failure(frame.dst, None)
+            return
+        packet = frame.packet
+        sim.count_data_tx(self, frame)
+        if ok:
+            if receivers:
+                sim.custody(packet.uid, len(receivers) - 1)
+            else:  # a broadcast nobody heard
+                sim.drop(self, packet, "out_of_range")
+            return
+        # unicast failed after retries: the copy is still ours; the protocol may salvage it
+        self._handled = False
+        self.protocol.on_link_failure(frame.dst, packet)
+        if not self._handled:
+            sim.drop(self, packet, reason or "mac_retries")
+
+    def on_frame(self, frame: Frame) -> None:
+        """A frame arrived intact from ``frame.sender``."""
+        sim = self.sim
+        sender = sim.nodes[frame.sender].address
+        if frame.kind == CTRL:
+            if not self.alive:
+                return
+            try:
+                self.protocol.on_control(sender, frame.payload)
+            except DecodeError as e:
+                sim.count_malformed(self, sender, e)
+            return
+        packet = frame.packet
+        if frame.dst_index < 0:
+            packet = packet.copy()
+        if not self.alive:
+            sim.drop(self, packet, "node_dead")
+            return
+        packet.hops += 1
+        if packet.dst != self.address:
+            packet.ttl -= 1
+            if packet.ttl <= 0:
+                sim.drop(self, packet, "ttl")
+                return
+        self._route(packet, sender)
+
+    # --- death -------------------------------------------------------------------------------
+    def die(self, reason: str) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        if self.protocol is not None:
+            self.protocol.stop()
+        for frame in self.mac.flush():
+            if frame.kind == DATA:
+                self.sim.drop(self, frame.packet, "node_dead")
+        for packet in list(self.held.values()):
+            self.sim.drop(self, packet, "node_dead")
+        self.held.clear()
+        self.routes.clear()

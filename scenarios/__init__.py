@@ -1,0 +1,1 @@
+"""Built-in scenarios (`meshnet run NAME`), also usable as examples to copy."""

@@ -1,0 +1,100 @@
+"""The CLI contract: JSON keys, exit codes, one-line errors, atomic output files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REQUIRED_KEYS = {"scenario", "protocol", "backend", "seed", "nodes", "duration_s", "sent",
+                 "delivered", "pdr", "mean_delay_s", "mean_hops", "control_packets",
+                 "control_bytes", "normalized_routing_load", "route_changes", "drops", "energy_j",
+                 "first_death_s", "events", "wall_s"}
+
+
+def meshnet(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "meshnet.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_run_json_has_the_documented_keys():
+    p = meshnet("run", "line", "-p", "flooding", "--json")
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    assert REQUIRED_KEYS <= set(r)
+    assert r["protocol"] == "flooding" and r["backend"] == "sim" and r["nodes"] == 10
+
+
+def test_default_run_prints_a_summary():
+    p = meshnet("run", "--duration", "20")
+    assert p.returncode == 0, p.stderr
+    assert "packet delivery ratio" in p.stdout
+
+
+def test_trace_is_deterministic_per_seed(tmp_path):
+    files = []
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        f = tmp_path / f"{name}.jsonl"
+        p = meshnet("run", "--seed", str(seed), "--duration", "20", "--json", "--trace", str(f))
+        assert p.returncode == 0, p.stderr
+        files.append(f.read_bytes())
+    assert files[0] == files[1]
+    assert files[0] != files[2]
+    kinds = {json.loads(line)["ev"] for line in files[0].splitlines()}
+    assert {"data_sent", "data_tx", "data_delivered", "route_added", "node_moved",
+            "link_up", "ctrl_tx"} <= kinds
+
+
+def _bad(tmp_path, text):
+    f = tmp_path / "s.toml"
+    f.write_text(text)
+    return str(f)
+
+
+@pytest.mark.parametrize("make_args, expect", [
+    (lambda d: ["run", _bad(d, "[nodes]\ncuont = 3\n")], "nodes.cuont"),
+    (lambda d: ["run", _bad(d, "[nodes]\ncount = 'x'\n")], "nodes.count"),
+    (lambda d: ["run", _bad(d, "[scenario]\nduration = -1\n")], "scenario.duration"),
+    (lambda d: ["run", _bad(d, "[nodes]\ncount = 0\n")], "nodes.count"),
+    (lambda d: ["run", str(d / "missing.toml")], "no such scenario file"),
+    (lambda d: ["run", "-p", "nosuch"], "unknown protocol 'nosuch'"),
+    (lambda d: ["run", "--set", "nodes.count"], "section.key=value"),
+    (lambda d: ["run", "--seed", "abc"], "invalid int value"),
+    (lambda d: ["run", "--frobnicate"], "unrecognized arguments"),
+    (lambda d: ["run", _bad(d, "[mobility]\nmodel = 'ns2-trace'\ntrace = 't.ns'\n")], "t.ns"),
+    (lambda d: ["run", "--trace", str(d / "nodir" / "t.jsonl")], "does not exist"),
+    (lambda d: ["nosuchcommand"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, make_args, expect):
+    p = meshnet(*make_args(tmp_path))
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    err = p.stderr.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert expect in err
+
+
+def test_malformed_ns2_trace_names_the_line(tmp_path):
+    trace = tmp_path / "t.ns"
+    trace.write_text('$node_(0) set X_ 1.0\n$node_(0) set Y_ 2.0\n$ns_ at oops "$node_(0) setdest 1 2 3"\n')
+    sc = tmp_path / "s.toml"
+    sc.write_text("[nodes]\ncount = 1\n[mobility]\nmodel = 'ns2-trace'\ntrace = 't.ns'\n")
+    p = meshnet("run", str(sc))
+    assert p.returncode == 2
+    assert ":3" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_failed_run_leaves_no_partial_output(tmp_path):
+    out = tmp_path / "t.jsonl"
+    p = meshnet("run", "-p", "nosuch", "--trace", str(out))
+    assert p.returncode == 2
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_protocols_lists_plugins():
+    p = meshnet("protocols", "--json")
+    assert p.returncode == 0, p.stderr
+    names = {r["name"] for r in json.loads(p.stdout)}
+    assert {"flooding", "aodv", "dsdv", "none"} <= names
