@@ -1,0 +1,101 @@
+"""Routing over the namespace channel: meshnet's AODV and DSDV agents, and unmodified babeld."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.netns_support import mn_namespaces, netns_skip_reason, require_tool
+
+pytestmark = [pytest.mark.netns,
+              pytest.mark.skipif(netns_skip_reason() is not None,
+                                 reason=str(netns_skip_reason()))]
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers():
+    require_tool("ping", "iputils-ping")
+    yield
+    assert [n for n in mn_namespaces() if n.startswith("mn-p")] == []
+
+
+def _emu(plan, name):
+    from meshnet.netns.emulation import Emulation
+
+    return Emulation(plan, name=name)
+
+
+def _plan(n=5, protocol=None, **kw):
+    from meshnet.netns.plan import Plan
+
+    return Plan.line(n, protocol=protocol, **kw)
+
+
+def test_aodv_discovers_on_demand_and_ping_crosses_four_hops():
+    with _emu(_plan(5, "aodv"), "paodv") as emu:
+        n1 = emu.node("n1")
+        assert ("10.99.0.5", 32, "10.99.0.2") not in n1.routes()
+        out = n1.run("ping -c 3 -i 0.3 -W 3 10.99.0.5").stdout
+        assert re.search(r"ttl=61 ", out), out  # 4 hops: 3 forwarding nodes
+        assert ("10.99.0.5", 32, "10.99.0.2") in n1.routes()
+        kinds = {kind for _t, _node, kind, _f in emu.events}
+        assert "route_discovery_started" in kinds
+
+
+def test_aodv_recovers_through_an_alternative_node():
+    from meshnet.netns.plan import Plan
+
+    # n1 - n2 - n3 in a line; n4 sits below n2 and also links n1 and n3
+    plan = Plan.line(4, protocol="aodv", range_m=150)
+    plan.initial = [(0, 0), (100, 0), (200, 0), (100, 60)]
+    with _emu(plan, "prec") as emu:
+        n1 = emu.node("n1")
+        assert n1.run("ping -c 2 -i 0.3 -W 3 10.99.0.3").returncode == 0
+        via = dict((d, g) for d, _l, g in n1.routes())["10.99.0.3"]
+        other = "n4" if via == "10.99.0.2" else "n2"
+        emu.move("n2" if other == "n4" else "n4", 100, 1000)
+        out = n1.run("ping -c 12 -i 0.5 -W 1 10.99.0.3").stdout
+        assert re.search(r"icmp_seq=(9|1[0-2]) ttl=63", out), out
+        via = dict((d, g) for d, _l, g in n1.routes())["10.99.0.3"]
+        assert via == emu.node(other).address
+
+
+def test_dsdv_converges_and_delivers_on_the_line():
+    with _emu(_plan(5, "dsdv"), "pdsdv") as emu:
+        assert emu.wait_converged(40)
+        out = emu.node("n1").run("ping -c 2 -i 0.3 -W 2 10.99.0.5").stdout
+        assert re.search(r"ttl=61 ", out), out
+
+
+def test_babeld_converges_with_protocol_none():
+    require_tool("babeld", "babeld")
+    with _emu(_plan(5), "pbabel") as emu:
+        for i in range(1, 6):
+            emu.node(f"n{i}").popen(
+                ["babeld", "-I", "", "-S", "", "-h", "1", "-H", "1",
+                 "-C", "redistribute local ip 10.99.0.0/16 allow",
+                 "-C", "redistribute local deny", "wlan0"],
+                stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))
+        assert emu.wait_converged(60)
+        out = emu.node("n1").run("ping -c 2 -i 0.3 -W 2 10.99.0.5").stdout
+        assert re.search(r"ttl=61 ", out), out
+        assert "proto babel" in emu.node("n3").run("ip route").stdout
+
+
+def test_zigbee_radio_line_with_aodv():
+    """The radio model as the channel: ZigBee airtime makes a hop take milliseconds."""
+    from meshnet.netns.plan import Plan, RadioLink
+    from meshnet.radio import get_profile, make_propagation
+
+    profile = get_profile("zigbee")
+    prop = make_propagation("outdoor", profile)
+    reach = prop.range_m(profile.tx_power_dbm, profile.sensitivity_dbm)
+    plan = Plan.line(4, protocol="aodv", spacing=0.6 * reach)
+    plan.radio, plan.range_m = RadioLink(profile, prop, profile.tx_power_dbm), None
+    with _emu(plan, "pzig") as emu:
+        out = emu.node("n1").run("ping -c 4 -i 0.5 -W 3 -s 40 10.99.0.4").stdout
+        assert re.search(r"ttl=62 ", out), out
+        times = [float(t) for t in re.findall(r"time=([\d.]+) ms", out)]
+        assert min(times) > 6 * profile.packet_airtime(68) * 1000  # 3 hops there and back
