@@ -49,6 +49,7 @@ def emulate(scenario: Any, duration: float | None = None, name: str = "mn",
         start = time.monotonic()
         try:
             while (t := time.monotonic() - start) < duration:
+                _publish_positions(emu)
                 if status_callback is not None:
                     status_callback(emu, t)
                 time.sleep(min(status_interval, max(duration - t, 0.0)))
@@ -59,6 +60,16 @@ def emulate(scenario: Any, duration: float | None = None, name: str = "mn",
     summary["down_s"] = round(emu.down_seconds, 4)
     summary["interrupted"] = interrupted
     return summary
+
+
+def _publish_positions(emu: Emulation) -> None:
+    """Keep positions in the run record so ``meshnet nodes`` in another process shows them."""
+    rec = emu.record
+    if rec is None:
+        return
+    for row, node in zip(rec.nodes, emu.nodes()):
+        row["position"] = [round(node["position"][0], 2), round(node["position"][1], 2)]
+    rec.save()
 
 
 def _live_record(run: str | None) -> registry.RunRecord:
