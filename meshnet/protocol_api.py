@@ -49,10 +49,9 @@ class Packet:
     meta: dict[str, Any] | None = None
 
     def copy(self) -> "Packet":
-        c = dataclasses.replace(self)
-        if self.meta is not None:
-            c.meta = dict(self.meta)
-        return c
+        """An independent copy (broadcast receivers each get one); cheap, it is in a hot path."""
+        return Packet(self.uid, self.src, self.dst, self.size, self.created, self.ttl, self.hops,
+                      self.flow, self.payload, None if self.meta is None else dict(self.meta))
 
 
 @dataclass(slots=True)

@@ -94,15 +94,15 @@ class UnitDiskChannel(Channel):
 
     def in_range(self, i: int, t: float) -> list[int]:
         sim = self.sim
-        pos = sim.position
-        x, y = pos(i, t)
+        trajectories = sim.trajectories
+        x, y = trajectories[i].position(t)
         r2 = self.range2
         nodes = sim.nodes
         out = []
-        for j in self.grid.candidates(x, y, t, pos, sim.n):
+        for j in self.grid.candidates(x, y, t, sim.position, sim.n):
             if j == i or not nodes[j].alive:
                 continue
-            xj, yj = pos(j, t)
+            xj, yj = trajectories[j].position(t)
             dx = xj - x
             dy = yj - y
             if dx * dx + dy * dy <= r2:
