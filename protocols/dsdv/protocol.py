@@ -148,11 +148,9 @@ class DSDV(Protocol):
             self._release_queued(dst)
             return
         if seqno > cur.seqno:
-            moved = (cur.next_hop, cur.metric) != (src, metric)
             cur.seqno, cur.next_hop, cur.metric = seqno, src, metric
             cur.first_heard = cur.last_refresh = now
-            if moved:
-                self._install(cur)
+            self._install(cur)
             if metric == cur.adv_metric:
                 cur.advertise_now()  # only the sequence number moved: no need to settle
             elif not cur.pending:
