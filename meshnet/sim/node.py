@@ -215,8 +215,8 @@ class SimNode:
         if ok:
             if receivers:
                 sim.custody(packet.uid, len(receivers) - 1)
-            else:  # a broadcast nobody heard
-                sim.drop(self, packet, "out_of_range")
+            else:  # a broadcast nobody heard (the radio channel says why)
+                sim.drop(self, packet, reason or "out_of_range")
             return
         # unicast failed after retries: the copy is still ours; the protocol may salvage it
         self._handled = False

@@ -1,0 +1,571 @@
+"""The radio channel of the simulator: received power, SINR reception, carrier sense and energy.
+
+Lean by design (the reason meshnet runs Broch's 900 s scenario in seconds, not minutes):
+
+* one event at the start and one at the end of every transmission, never per bit or per slot;
+* the receivers of a transmission and their received powers are computed once, at its start,
+  from the spatial grid, with log-normal shadowing drawn per link per frame;
+* interference is summed analytically: every node keeps the total power arriving from active
+  transmissions. A receiver locked onto a frame closes a "chunk" whenever that total changes, and
+  multiplies the frame's survival probability by ``1 - PER(SINR of the chunk, its share of the
+  PSDU)``. A frame with no change is judged once, on its whole PSDU;
+* carrier sense compares the same total with the profile's CS threshold; MACs that count down
+  (802.11 DCF) are told when their medium turns busy or idle, the others sample it (CCA).
+
+Reception rules: a node locks onto the first frame whose (shadowed) power reaches its
+sensitivity while it is neither transmitting nor already locked; later frames are interference
+(no re-synchronisation onto a stronger frame). A node that starts transmitting loses the frame it
+was receiving. Signals below the profile's interference floor are ignored.
+
+Reach (the spatial-grid cell): the larger of the distance where the median power falls to the
+interference floor and the distance where a frame two shadowing sigmas above the median still
+reaches sensitivity. So receptions beyond the reach have probability below 2.3 %, and what is
+cut off is at least 6 dB under the noise floor at the median. (Using ``max_range_m``'s 3-sigma
+margin would make the cell 3-10x larger for sub-GHz profiles for no visible effect.)
+
+Energy: per-node state time. TX at the node's transmit power for the frame's airtime, RX while a
+node is locked onto a frame, idle otherwise (sleep is not used yet); each multiplied by
+``profile.current_a(state) * voltage``. With ``nodes.battery_j > 0`` every node has a battery and
+is killed (``sim.kill(i, "battery")``) at the instant it runs empty.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING, Callable
+
+from ..radio import Battery
+from .channel import Channel, Frame
+from .mac_base import IdealMac, RadioMac
+from .mac_csma import CsmaCaMac
+from .mac_dcf import DcfMac
+from .mac_zwave import ZwaveMac
+from .spatial import SpatialGrid
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+_MAC_CLASSES = {"csma-ca": CsmaCaMac, "zwave": ZwaveMac, "dcf": DcfMac}
+LINK_QUALITY_PSDU = 50      # bytes: the frame size link_quality() is quoted for
+SHADOW_REACH_SIGMAS = 2.0   # reach covers receptions up to 2 sigma above the median (97.7 %)
+_BATTERY_EMPTY_J = 1e-12    # remaining energy treated as zero (float rounding)
+
+
+def _mw(dbm: float) -> float:
+    return 10.0 ** (dbm / 10.0)
+
+
+class Transmission:
+    """One frame on the air: who sent it, when, and the power it puts on each nearby node."""
+
+    __slots__ = ("sender", "dst", "psdu", "start", "end", "rx_j", "rx_p", "on_end", "entry",
+                 "tx_j", "lost_collision", "lost_other")
+
+    def __init__(self, sender: int, dst: int, psdu: int, start: float, end: float,
+                 on_end: Callable) -> None:
+        self.sender = sender
+        self.dst = dst            # addressed node, -1 for broadcast
+        self.psdu = psdu
+        self.start = start
+        self.end = end
+        self.rx_j: list[int] = []     # nodes the frame reaches above the interference floor
+        self.rx_p: list[float] = []   # its power at each of them, mW
+        self.on_end = on_end
+        self.entry = None             # the scheduler entry of the end event
+        self.tx_j = 0.0               # energy drawn above idle while transmitting, J/s
+        self.lost_collision: list[int] = []  # receivers that lost it to interference
+        self.lost_other: list[int] = []      # receivers that lost it to noise
+
+
+class RadioChannel(Channel):
+    """SINR channel with per-profile MAC. See the module docstring for the model."""
+
+    def __init__(self, sim: "Simulation", profile, propagation, use_mac: bool = True) -> None:
+        self.sim = sim
+        self.profile = profile
+        self.propagation = propagation
+        self.use_mac = use_mac
+        self.n = n = sim.n
+        self.rng = random.Random(f"{sim.seed}:channel")
+        self._rx_dbm = propagation.rx_power_dbm
+        self._sigma = propagation.sigma_db
+        self._gauss = self.rng.gauss
+        self._fer = profile.frame_error_rate
+        self.sens_dbm = profile.sensitivity_dbm
+        self.floor_dbm = min(profile.interference_floor_dbm, profile.cs_threshold_dbm,
+                             profile.sensitivity_dbm)
+        self.noise_mw = _mw(profile.noise_floor_dbm)
+        self.cs_mw = _mw(profile.cs_threshold_dbm)
+        self._clean_mw = self.noise_mw * 1e-9  # interference below this is rounding residue
+        tx_powers = [node.tx_power for node in sim.nodes] or [profile.tx_power_dbm]
+        top = max(tx_powers)
+        self.reach = max(propagation.range_m(top, self.floor_dbm),
+                         propagation.range_m(top + SHADOW_REACH_SIGMAS * self._sigma,
+                                             self.sens_dbm), 1e-3)
+        self.reach2 = self.reach * self.reach
+        self.grid = SpatialGrid(self.reach, sim.max_speed)
+        self._pos = [traj.position for traj in sim.trajectories]
+        self._rx_range2: dict[float, float] = {}
+        self._frag_cache: dict[int, list[int]] = {}
+        # --- PHY state per node
+        self.incoming = [0.0] * n         # mW arriving from active transmissions
+        self.n_incoming = [0] * n
+        self.cs_busy = [False] * n        # incoming >= CS threshold
+        self.busy_since = [0.0] * n
+        self.idle_since = [0.0] * n       # last time the carrier went idle (or own tx ended)
+        self.nav_until = [0.0] * n        # 802.11 virtual carrier sense
+        self.transmitting: list[Transmission | None] = [None] * n
+        self.lock: list[Transmission | None] = [None] * n
+        self.lock_p = [0.0] * n           # mW of the frame being received
+        self.lock_t = [0.0] * n           # start of the current chunk
+        self.lock_t0 = [0.0] * n          # start of the reception
+        self.lock_surv = [1.0] * n        # survival probability of the chunks so far
+        self.lock_dirty = [False] * n     # interference changed during the reception
+        self.notify: list = [None] * n    # MACs that want busy/idle callbacks (DCF)
+        self.macs: list = [None] * n
+        # --- counters (per frame; see stats())
+        self.frames = 0
+        self.acks = 0
+        self.rx_ok = 0
+        self.lost_collision = 0
+        self.lost_noise = 0
+        self.lost_busy = 0
+        # --- energy
+        cur = profile.currents
+        v = cur.voltage
+        self.p_idle = cur.idle_a * v
+        self.dp_rx = cur.rx_a * v - self.p_idle
+        self._tx_power = tx_powers
+        self.dp_tx = [cur.tx_a(p) * v - self.p_idle for p in tx_powers]
+        self.alive_s = [0.0] * n          # alive time before alive_since
+        self.alive_since: list[float | None] = [0.0] * n
+        self.extra_j = [0.0] * n          # energy above idle of finished TX/RX periods
+        battery_j = float(sim.scenario.nodes.battery_j or 0.0)
+        self.batteries = [Battery(battery_j) for _ in range(n)] if battery_j > 0 else None
+        self._death_timer: list = [None] * n
+        if self.batteries:
+            for i in range(n):
+                self._arm_battery(i)
+
+    # ------------------------------------------------------------------ construction
+    def make_mac(self, node) -> RadioMac:
+        cls = _MAC_CLASSES[self.profile.mac] if self.use_mac else IdealMac
+        mac = cls(self, node)
+        self.macs[node.index] = mac
+        return mac
+
+    def fragments(self, size: int) -> list[int]:
+        """PSDU sizes of the frames carrying a ``size``-byte packet (cached per size)."""
+        sizes = self._frag_cache.get(size)
+        if sizes is None:
+            sizes = self._frag_cache[size] = self.profile.fragments(size)
+        return sizes
+
+    # ------------------------------------------------------------------ links (views)
+    def _range2(self, tx_power: float) -> float:
+        r2 = self._rx_range2.get(tx_power)
+        if r2 is None:
+            r = self.propagation.range_m(tx_power, self.sens_dbm)
+            r2 = self._rx_range2[tx_power] = r * r
+        return r2
+
+    def neighbours(self, i: int, t: float) -> list[int]:
+        """Nodes whose median power from ``i`` reaches sensitivity (median power falls with
+        distance in every model, so this is a disk of the derived range)."""
+        sim = self.sim
+        nodes = sim.nodes
+        pos = self._pos
+        x, y = pos[i](t)
+        r2 = self._range2(nodes[i].tx_power)
+        out = []
+        for j in self.grid.candidates(x, y, t, sim.position, self.n):
+            if j == i or not nodes[j].alive:
+                continue
+            xj, yj = pos[j](t)
+            dx = xj - x
+            dy = yj - y
+            if dx * dx + dy * dy <= r2:
+                out.append(j)
+        return out
+
+    def median_rx_dbm(self, i: int, j: int, t: float) -> float:
+        xi, yi = self._pos[i](t)
+        xj, yj = self._pos[j](t)
+        return self._rx_dbm(self.sim.nodes[i].tx_power, math.hypot(xi - xj, yi - yj))
+
+    def link_quality(self, i: int, j: int, t: float) -> float:
+        """1 - PER of a 50-byte frame at the median SNR of the link."""
+        p = self.median_rx_dbm(i, j, t)
+        if p < self.sens_dbm:
+            return 0.0
+        return 1.0 - self._fer(p - self.profile.noise_floor_dbm, LINK_QUALITY_PSDU)
+
+    # ------------------------------------------------------------------ carrier sense
+    def sensed_idle_since(self, i: int, now: float, detect_s: float) -> float | None:
+        """When node ``i``'s medium went idle as the node perceives it, or None if busy.
+        A carrier that appeared less than ``detect_s`` ago is not noticed yet."""
+        if self.transmitting[i] is not None:
+            return None
+        if self.cs_busy[i] and now - self.busy_since[i] >= detect_s:
+            return None
+        nav = self.nav_until[i]
+        if now < nav:
+            return None
+        idle = self.idle_since[i]
+        return nav if nav > idle else idle
+
+    def cca_busy(self, i: int, now: float, window_s: float) -> bool:
+        """802.15.4 CCA mode 1 over the last ``window_s``: busy if energy above the threshold
+        was present at any time in the window, or the node is transmitting."""
+        return (self.transmitting[i] is not None or self.cs_busy[i]
+                or self.idle_since[i] > now - window_s)
+
+    # ------------------------------------------------------------------ transmissions
+    def start_tx(self, i: int, psdu: int, dst: int, on_end: Callable,
+                 duration: float | None = None) -> Transmission:
+        """Put a frame of ``psdu`` bytes from node ``i`` on the air now; ``on_end(tx, decoded)``
+        runs when it ends with the nodes that received it intact."""
+        sim = self.sim
+        now = sim.sched.now
+        dur = self.profile.airtime(psdu) if duration is None else duration
+        tx = Transmission(i, dst, psdu, now, now + dur, on_end)
+        self.frames += 1
+        if self.lock[i] is not None:
+            self._drop_lock(i, now)
+        self.transmitting[i] = tx
+        node = sim.nodes[i]
+        tx.tx_j = self.dp_tx[i] if node.tx_power == self._tx_power[i] else \
+            self.profile.current_a("tx", node.tx_power) * self.profile.voltage - self.p_idle
+        mac = self.notify[i]
+        if mac is not None:
+            mac.on_busy(now)
+        if self.batteries:
+            self._arm_battery(i)
+        pos = self._pos
+        x, y = pos[i](now)
+        ptx = node.tx_power
+        rxp = self._rx_dbm
+        sigma = self._sigma
+        gauss = self._gauss
+        floor = self.floor_dbm
+        sens = self.sens_dbm
+        reach2 = self.reach2
+        nodes = sim.nodes
+        incoming = self.incoming
+        n_incoming = self.n_incoming
+        lock = self.lock
+        transmitting = self.transmitting
+        cs_mw = self.cs_mw
+        cs_busy = self.cs_busy
+        rx_j = tx.rx_j
+        rx_p = tx.rx_p
+        sqrt = math.sqrt
+        for j in self.grid.candidates(x, y, now, sim.position, self.n):
+            if j == i:
+                continue
+            xj, yj = pos[j](now)
+            dx = xj - x
+            dy = yj - y
+            d2 = dx * dx + dy * dy
+            if d2 > reach2 or not nodes[j].alive:
+                continue
+            p = rxp(ptx, sqrt(d2))
+            if sigma:
+                p += gauss(0.0, sigma)
+            if p < floor:
+                continue
+            pm = 10.0 ** (p * 0.1)
+            rx_j.append(j)
+            rx_p.append(pm)
+            if lock[j] is not None:
+                self._chunk(j, now)
+                if p >= sens and (dst == j or dst < 0):
+                    self.lost_busy += 1
+                    tx.lost_collision.append(j)
+            elif p >= sens:
+                if transmitting[j] is None:
+                    lock[j] = tx
+                    self.lock_p[j] = pm
+                    self.lock_t[j] = self.lock_t0[j] = now
+                    self.lock_surv[j] = 1.0
+                    self.lock_dirty[j] = False
+                    if self.batteries:
+                        self._arm_battery(j)
+                elif dst == j or dst < 0:
+                    self.lost_busy += 1
+                    tx.lost_collision.append(j)
+            total = incoming[j] + pm
+            incoming[j] = total
+            n_incoming[j] += 1
+            if not cs_busy[j] and total >= cs_mw:
+                cs_busy[j] = True
+                self.busy_since[j] = now
+                mac = self.notify[j]
+                if mac is not None:
+                    mac.on_busy(now)
+        tx.entry = sim.sched.call_at(tx.end, self._end_tx, tx)
+        return tx
+
+    def _chunk(self, j: int, now: float) -> None:
+        """The interference at locked receiver ``j`` is about to change: judge the part of the
+        frame received since the last change."""
+        t0 = self.lock_t[j]
+        if now > t0:
+            tx = self.lock[j]
+            sig = self.lock_p[j]
+            interf = self.incoming[j] - sig
+            if interf < self._clean_mw:
+                interf = 0.0
+            else:
+                self.lock_dirty[j] = True
+            sinr_db = 10.0 * math.log10(sig / (self.noise_mw + interf))
+            share = tx.psdu * (now - t0) / (tx.end - tx.start)
+            self.lock_surv[j] *= 1.0 - self._fer(sinr_db, share)
+            self.lock_t[j] = now
+
+    def _drop_lock(self, j: int, now: float) -> None:
+        """Node ``j`` stops receiving (it transmits or dies): the frame is lost to it."""
+        tx = self.lock[j]
+        self.lock[j] = None
+        self.extra_j[j] += self.dp_rx * (now - self.lock_t0[j])
+        if tx.dst == j or tx.dst < 0:
+            self.lost_busy += 1
+            tx.lost_collision.append(j)
+
+    def _end_tx(self, tx: Transmission) -> None:
+        sim = self.sim
+        now = sim.sched.now
+        i = tx.sender
+        self.transmitting[i] = None
+        self.extra_j[i] += tx.tx_j * (now - tx.start)
+        decoded = self._release(tx, now, judge=True)
+        if not self.cs_busy[i]:
+            self.idle_since[i] = now
+        mac = self.notify[i]
+        if mac is not None:
+            mac.on_idle(now)
+        tx.on_end(tx, decoded)
+
+    def _release(self, tx: Transmission, now: float, judge: bool) -> list[int]:
+        """Take ``tx``'s power off every node it reached; judge the receivers locked onto it."""
+        decoded: list[int] = []
+        incoming = self.incoming
+        n_incoming = self.n_incoming
+        lock = self.lock
+        cs_busy = self.cs_busy
+        cs_mw = self.cs_mw
+        nodes = self.sim.nodes
+        for k, j in enumerate(tx.rx_j):
+            pm = tx.rx_p[k]
+            owner = lock[j]
+            if owner is tx:
+                if judge:
+                    self._judge(j, tx, pm, now, decoded, nodes)
+                lock[j] = None
+                self.extra_j[j] += self.dp_rx * (now - self.lock_t0[j])
+            elif owner is not None:
+                self._chunk(j, now)
+            left = n_incoming[j] - 1
+            n_incoming[j] = left
+            total = incoming[j] - pm if left else 0.0
+            incoming[j] = total
+            if cs_busy[j] and total < cs_mw:
+                cs_busy[j] = False
+                self.idle_since[j] = now
+                mac = self.notify[j]
+                if mac is not None:
+                    mac.on_idle(now)
+        return decoded
+
+    def _judge(self, j: int, tx: Transmission, pm: float, now: float, decoded: list[int],
+               nodes) -> None:
+        """The frame ``tx`` that ``j`` is locked onto ends: received intact or lost, and why."""
+        if self.lock_t[j] == tx.start:  # interference never changed: judge the whole PSDU
+            interf = self.incoming[j] - pm
+            if interf < self._clean_mw:
+                interf = 0.0
+            else:
+                self.lock_dirty[j] = True
+            surv = 1.0 - self._fer(10.0 * math.log10(pm / (self.noise_mw + interf)), tx.psdu)
+        else:
+            self._chunk(j, now)
+            surv = self.lock_surv[j]
+        if surv >= 1.0 or (surv > 0.0 and self.rng.random() < surv):
+            if nodes[j].alive:
+                decoded.append(j)
+                self.rx_ok += 1
+        elif self.lock_dirty[j]:
+            self.lost_collision += 1
+            tx.lost_collision.append(j)
+        else:
+            self.lost_noise += 1
+            tx.lost_other.append(j)
+
+    def abort_tx(self, i: int) -> None:
+        """Node ``i`` stops radiating at once (it died): the frame is lost everywhere."""
+        tx = self.transmitting[i]
+        if tx is None:
+            return
+        now = self.sim.sched.now
+        tx.entry.cancel()
+        self.transmitting[i] = None
+        self.extra_j[i] += tx.tx_j * (now - tx.start)
+        self._release(tx, now, judge=False)
+        self.idle_since[i] = now
+
+    # ------------------------------------------------------------------ ideal MAC path
+    def ideal_tx(self, i: int, psdu: int, dst: int, on_end: Callable) -> Transmission:
+        """Airtime only: no carrier sense, interference or collisions. Receivers are judged at
+        the end of the frame on their SNR (shadowing and noise still apply)."""
+        sim = self.sim
+        now = sim.sched.now
+        tx = Transmission(i, dst, psdu, now, now + self.profile.airtime(psdu), on_end)
+        tx.tx_j = self.dp_tx[i]
+        self.frames += 1
+        tx.entry = sim.sched.call_at(tx.end, self._end_ideal, tx)
+        self.transmitting[i] = tx
+        return tx
+
+    def _end_ideal(self, tx: Transmission) -> None:
+        sim = self.sim
+        now = sim.sched.now
+        i = tx.sender
+        self.transmitting[i] = None
+        dur = now - tx.start
+        self.extra_j[i] += tx.tx_j * dur
+        pos = self._pos
+        x, y = pos[i](now)
+        ptx = sim.nodes[i].tx_power
+        nodes = sim.nodes
+        decoded = []
+        for j in self.grid.candidates(x, y, now, sim.position, self.n):
+            if j == i or not nodes[j].alive:
+                continue
+            xj, yj = pos[j](now)
+            d2 = (xj - x) ** 2 + (yj - y) ** 2
+            if d2 > self.reach2:
+                continue
+            p = self._rx_dbm(ptx, math.sqrt(d2))
+            if self._sigma:
+                p += self._gauss(0.0, self._sigma)
+            if p < self.sens_dbm:
+                continue
+            self.extra_j[j] += self.dp_rx * dur
+            fer = self._fer(p - self.profile.noise_floor_dbm, tx.psdu)
+            if fer <= 0.0 or self.rng.random() >= fer:
+                decoded.append(j)
+                self.rx_ok += 1
+            else:
+                self.lost_noise += 1
+                tx.lost_other.append(j)
+        tx.on_end(tx, decoded)
+
+    # ------------------------------------------------------------------ energy
+    def energy_j(self, i: int) -> float:
+        """Energy node ``i``'s radio has drawn so far (J)."""
+        now = self.sim.sched.now
+        since = self.alive_since[i]
+        alive = self.alive_s[i] + (now - since if since is not None else 0.0)
+        e = self.p_idle * alive + self.extra_j[i]
+        tx = self.transmitting[i]
+        if tx is not None:
+            e += tx.tx_j * (now - tx.start)
+        if self.lock[i] is not None:
+            e += self.dp_rx * (now - self.lock_t0[i])
+        if self.batteries:
+            cap = self.batteries[i].capacity_j
+            if e > cap:
+                e = cap
+        return e
+
+    def total_energy_j(self) -> float:
+        return sum(self.energy_j(i) for i in range(self.n))
+
+    def battery_fraction(self, i: int) -> float:
+        if not self.batteries:
+            return 1.0
+        bat = self.batteries[i]
+        bat.remaining_j = max(bat.capacity_j - self.energy_j(i), 0.0)
+        return bat.fraction
+
+    def _power_w(self, i: int) -> float:
+        p = self.p_idle
+        tx = self.transmitting[i]
+        if tx is not None:
+            p += tx.tx_j
+        if self.lock[i] is not None:
+            p += self.dp_rx
+        return p
+
+    def _arm_battery(self, i: int) -> None:
+        """(Re)schedule the check at the earliest instant node ``i``'s battery can run empty
+        in its present state; drawing less later only makes the check early, not late."""
+        if self.alive_since[i] is None:
+            return
+        left = self.batteries[i].capacity_j - self.energy_j(i)
+        power = self._power_w(i)
+        when = self.sim.sched.now + (max(left, 0.0) / power if power > 0 else math.inf)
+        timer = self._death_timer[i]
+        if timer is not None and not timer.cancelled:
+            if timer.when <= when:
+                return
+            timer.cancel()
+        self._death_timer[i] = (self.sim.sched.call_at(when, self._battery_check, i)
+                                if when < math.inf else None)
+
+    def _battery_check(self, i: int) -> None:
+        self._death_timer[i] = None
+        if self.alive_since[i] is None or not self.sim.nodes[i].alive:
+            return
+        if self.batteries[i].capacity_j - self.energy_j(i) <= _BATTERY_EMPTY_J:
+            self.batteries[i].remaining_j = 0.0
+            self.sim.kill(i, "battery")
+        else:
+            self._arm_battery(i)
+
+    # ------------------------------------------------------------------ life cycle
+    def node_stopped(self, i: int) -> None:
+        """Node ``i`` died: its radio goes silent and stops drawing energy."""
+        now = self.sim.sched.now
+        self.abort_tx(i)
+        if self.lock[i] is not None:
+            tx = self.lock[i]
+            self.lock[i] = None
+            self.extra_j[i] += self.dp_rx * (now - self.lock_t0[i])
+            if tx.dst == i:
+                tx.lost_other.append(i)
+        since = self.alive_since[i]
+        if since is not None:
+            self.alive_s[i] += now - since
+            self.alive_since[i] = None
+        self.notify[i] = None
+        timer = self._death_timer[i]
+        if timer is not None:
+            timer.cancel()
+            self._death_timer[i] = None
+
+    def node_started(self, i: int) -> None:
+        """A revived node draws energy again."""
+        if self.alive_since[i] is None:
+            self.alive_since[i] = self.sim.sched.now
+            if self.batteries:
+                self._arm_battery(i)
+
+    # ------------------------------------------------------------------ reporting
+    def stats(self) -> dict[str, int]:
+        """Per-frame counters: frames and ACKs put on the air, receptions that succeeded, and
+        receptions lost to interference (collision), to noise, or because the receiver was
+        busy (transmitting or locked onto another frame, counted as collisions)."""
+        macs = [m for m in self.macs if m is not None]
+        return {
+            "frames": self.frames, "acks": self.acks, "rx_ok": self.rx_ok,
+            "rx_lost_collision": self.lost_collision + self.lost_busy,
+            "rx_lost_noise": self.lost_noise,
+            "retransmissions": sum(m.retransmissions for m in macs),
+            "mac_retries": sum(m.gave_up for m in macs),
+            "channel_busy": sum(m.access_failures for m in macs),
+        }
+
+
+__all__ = ["RadioChannel", "Transmission", "Frame"]
