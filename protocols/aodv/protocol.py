@@ -525,7 +525,7 @@ class AODV(Protocol):
         may see an expiry slightly early, and on_no_route then re-installs the route."""
         old = self._mirrored.get(e.dst)
         if (not force and old is not None and old[:2] == (e.next_hop, e.hops)
-                and e.expires - old[2] < 0.1 * self.params.active_route_timeout):
+                and e.expires - old[2] < 0.5 * self.params.active_route_timeout):
             return
         self._mirrored[e.dst] = (e.next_hop, e.hops, e.expires)
         self.ctx.routes.add(e.dst, e.next_hop, metric=e.hops,

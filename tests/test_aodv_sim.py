@@ -1,0 +1,104 @@
+"""AODV on the simulator: a 9-hop line, repair after a node leaves a grid, loop freedom under
+random waypoint mobility."""
+
+import pytest
+
+from meshnet.scenario import load_scenario
+from meshnet.sim import Simulation
+
+UNIT_DISK = ["radio.propagation=unit-disk", "radio.range=250"]
+
+
+def aodv(name: str, *overrides: str) -> Simulation:
+    return Simulation(load_scenario(name, overrides=list(overrides)))
+
+
+def record(sim: Simulation, *kinds: str) -> list[tuple[float, str, dict]]:
+    seen: list[tuple[float, str, dict]] = []
+    sim.bus.subscribe(lambda t, kind, f: seen.append((t, kind, dict(f))), kinds)
+    return seen
+
+
+def next_hop_path(sim: Simulation, src: int, dst: int) -> list[int] | None:
+    """Follow next hops from ``src`` toward ``dst``; None where a route is missing.
+    Fails on a revisited node (a routing loop)."""
+    target = sim.nodes[dst].address
+    path, node = [src], src
+    while node != dst:
+        route = sim.nodes[node].routes.lookup(target)
+        if route is None:
+            return None
+        node = sim.index_of[route.next_hop]
+        assert node not in path, f"routing loop toward node {dst}: {path + [node]}"
+        path.append(node)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["hello", "link-layer"])
+def test_static_line_finds_nine_hop_route_on_first_packet(mode):
+    sim = aodv("line", f"protocol.link_detection={mode}")
+    seen = record(sim, "route_discovery_started", "route_found", "data_delivered")
+    result = sim.run()
+    src, dst = sim.nodes[0].name, sim.nodes[9].address
+    started = [f for _, k, f in seen if k == "route_discovery_started" and f["node"] == src]
+    found = [f for _, k, f in seen if k == "route_found" and f["node"] == src and f["dst"] == dst]
+    assert started == [{"dst": dst, "node": src}]  # one discovery, triggered by the first packet
+    assert found[0]["hops"] == 9
+    assert next_hop_path(sim, 0, 9) == list(range(10))
+    assert sim.nodes[0].routes.lookup(dst).metric == 9
+    assert result["sent"] > 100 and result["delivered"] == result["sent"]
+    assert result["mean_hops"] == 9 and result["drops"] == {}
+
+
+@pytest.mark.parametrize("mode", ["link-layer", "hello"])
+def test_grid_node_moving_away_rerr_to_precursor_and_rediscovery(mode):
+    # 4 x 3 grid, 200 m apart, 250 m radios: only horizontal and vertical links.
+    #    0  1  2  3
+    #    4  5  6  7     flow 4 -> 7 runs 4 5 6 7; node 6 leaves. Node 5 loses its next hop and
+    #    8  9 10 11     warns its precursor 4, which rediscovers a 5-hop path around.
+    sim = aodv("line", "nodes.placement=grid", "nodes.count=12", "area.width=1000",
+               "area.height=1000", "scenario.duration=30", "traffic.pairs=[[5, 8]]",
+               "traffic.start=1", "traffic.rate=4", f"protocol.link_detection={mode}")
+    seen = record(sim, "rerr_sent", "route_broken", "route_discovery_started", "route_found")
+    sim.run_until(10.0)
+    assert next_hop_path(sim, 4, 7) == [4, 5, 6, 7]
+    moved_at = sim.now
+    sim.move(6, 950.0, 950.0)
+    sim.run_until(20.0)
+    after = [(k, f) for t, k, f in seen if t >= moved_at]
+    node = {n.address: n.name for n in sim.nodes}
+    dst = sim.nodes[7].address
+    rerrs = [f for k, f in after if k == "rerr_sent" and f["node"] == sim.nodes[5].name]
+    assert rerrs and rerrs[0]["to"] == sim.nodes[4].address and dst in rerrs[0]["dsts"]
+    assert any(k == "route_broken" and f["node"] == sim.nodes[4].name and f["dst"] == dst
+               for k, f in after)  # the precursor invalidated its route on the RERR
+    assert any(k == "route_discovery_started" and f["node"] == sim.nodes[4].name
+               and f["dst"] == dst for k, f in after)
+    path = next_hop_path(sim, 4, 7)
+    assert path is not None and 6 not in path and len(path) == 6
+    assert sim.nodes[4].routes.lookup(dst).metric == 5
+    assert node[sim.nodes[4].routes.lookup(dst).next_hop] in {sim.nodes[i].name for i in (0, 5, 8)}
+    result = sim.run()
+    assert result["delivered"] >= result["sent"] - 12  # only packets caught by the break are lost
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed,mode", [(1, "link-layer"), (2, "link-layer"), (3, "hello")])
+def test_no_routing_loops_during_random_waypoint(seed, mode):
+    sim = aodv("broch", *UNIT_DISK, f"scenario.seed={seed}", "scenario.duration=120",
+               "traffic.flows=20", "traffic.jitter=10", f"protocol.link_detection={mode}")
+    checked = []
+
+    def after_change(t, kind, f):
+        src = sim.index_of[sim.node(f["node"]).address]
+        next_hop_path(sim, src, sim.index_of[f["dst"]])  # a new loop must pass the changed node
+        checked.append(t)
+
+    sim.bus.subscribe(after_change, ("route_added", "route_changed"))
+    result = sim.run()
+    assert len(checked) > 500 and result["route_changes"] > 0
+    assert result["pdr"] > 0.8
+    for i in range(sim.n):
+        for j in range(sim.n):
+            if i != j:
+                next_hop_path(sim, i, j)
