@@ -8,6 +8,8 @@ the valid-sequence-number flag. Only valid entries are mirrored into ``ctx.route
 from __future__ import annotations
 
 import enum
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -52,8 +54,17 @@ class RouteEntry:
 
 
 class RoutingTable:
+    """Entries by destination, plus a lazy heap of deadlines so that finding what expired does
+    not scan the table. Lifetimes may be extended in place (``e.expires = later``): a stale heap
+    item is simply pushed again at the new deadline when it comes up."""
+
     def __init__(self) -> None:
         self._entries: dict[str, RouteEntry] = {}
+        self._deadlines: list[tuple[float, int, str]] = []
+        self._tiebreak = itertools.count()
+
+    def _schedule(self, e: RouteEntry) -> None:
+        heapq.heappush(self._deadlines, (e.expires, next(self._tiebreak), e.dst))
 
     def get(self, dst: str) -> RouteEntry | None:
         return self._entries.get(dst)
@@ -79,6 +90,7 @@ class RoutingTable:
         e = self._entries.get(dst)
         if e is None:
             e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, True, expires)
+            self._schedule(e)
             return e
         same_seq = seq == e.seq
         if (not e.valid_seq or seq_newer(seq, e.seq)
@@ -97,17 +109,19 @@ class RoutingTable:
         e = self._entries.get(dst)
         if e is None:
             e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, valid_seq, expires)
+            self._schedule(e)
         else:
             self._replace(e, next_hop, hops, seq, valid_seq, expires)
         return e
 
-    @staticmethod
-    def _replace(e: RouteEntry, next_hop: str, hops: int, seq: int, valid_seq: bool,
+    def _replace(self, e: RouteEntry, next_hop: str, hops: int, seq: int, valid_seq: bool,
                  expires: float) -> None:
         if e.next_hop != next_hop:
             e.precursors.clear()
-        e.next_hop, e.hops, e.seq, e.valid_seq, e.expires = next_hop, hops, seq, valid_seq, expires
+        e.next_hop, e.hops, e.seq, e.valid_seq = next_hop, hops, seq, valid_seq
         e.state = RouteState.VALID
+        e.expires = expires
+        self._schedule(e)
 
     def valid_via(self, next_hop: str) -> list[RouteEntry]:
         return [e for e in self._entries.values()
@@ -115,16 +129,35 @@ class RoutingTable:
 
     def invalidate(self, e: RouteEntry, delete_at: float) -> None:
         e.state = RouteState.INVALID
-        e.expires = delete_at
         e.precursors.clear()
+        e.expires = delete_at
+        self._schedule(e)
 
     def remove(self, dst: str) -> None:
         self._entries.pop(dst, None)
 
+    def _live_top(self) -> tuple[float, RouteEntry] | None:
+        """The earliest heap item that still describes an entry's deadline; stale items are
+        dropped or moved to the entry's current (later) deadline."""
+        heap = self._deadlines
+        while heap:
+            t, _, dst = heap[0]
+            e = self._entries.get(dst)
+            if e is None or e.state is RouteState.REPAIRING or e.expires < t:
+                heapq.heappop(heap)  # gone, parked, or an earlier item covers it
+            elif e.expires > t:
+                heapq.heapreplace(heap, (e.expires, next(self._tiebreak), dst))
+            else:
+                return t, e
+        return None
+
     def next_expiry(self) -> float | None:
-        return min((e.expires for e in self._entries.values()
-                    if e.state is not RouteState.REPAIRING), default=None)
+        top = self._live_top()
+        return None if top is None else top[0]
 
     def expired(self, now: float) -> list[RouteEntry]:
-        return [e for e in self._entries.values()
-                if e.expires <= now and e.state is not RouteState.REPAIRING]
+        out: list[RouteEntry] = []
+        while (top := self._live_top()) is not None and top[0] <= now:
+            heapq.heappop(self._deadlines)
+            out.append(top[1])
+        return out
