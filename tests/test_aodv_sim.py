@@ -1,5 +1,8 @@
 """AODV on the simulator: a 9-hop line, repair after a node leaves a grid, loop freedom under
-random waypoint mobility."""
+random waypoint mobility, and a pcap that Wireshark's AODV dissector reads field by field."""
+
+import shutil
+import subprocess
 
 import pytest
 
@@ -102,3 +105,42 @@ def test_no_routing_loops_during_random_waypoint(seed, mode):
         for j in range(sim.n):
             if i != j:
                 next_hop_path(sim, i, j)
+
+
+def tshark_fields(pcap: str, display_filter: str, *fields: str) -> list[list[str]]:
+    args = ["tshark", "-r", pcap, "-Y", display_filter, "-T", "fields"]
+    for f in fields:
+        args += ["-e", f]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_pcap_decodes_with_wiresharks_aodv_dissector(tmp_path):
+    from meshnet.pcap import PcapRecorder
+
+    sim = aodv("line", "nodes.placement=grid", "nodes.count=12", "area.width=1000",
+               "area.height=1000", "scenario.duration=14", "traffic.pairs=[[5, 8]]",
+               "traffic.start=1", "protocol.link_detection=link-layer")
+    pcap = str(tmp_path / "aodv.pcap")
+    with open(pcap, "wb") as stream:
+        recorder = PcapRecorder(sim, stream)
+        sim.run_until(10.0)
+        sim.move(6, 950.0, 950.0)
+        sim.run()
+        recorder.close()
+    src, dst = sim.nodes[4].address, sim.nodes[7].address
+    rreqs = tshark_fields(pcap, "aodv.type == 1", "aodv.flags.rreq_gratuitous",
+                          "aodv.flags.rreq_unknown", "aodv.hopcount", "aodv.rreq_id",
+                          "aodv.dest_ip", "aodv.orig_ip", "aodv.orig_seqno")
+    assert rreqs and all(r[4] == dst and r[5] == src for r in rreqs)
+    assert {r[2] for r in rreqs} >= {"0", "1", "2"}
+    assert rreqs[0][0] in ("1", "True") and rreqs[0][1] in ("1", "True")
+    rreps = tshark_fields(pcap, "aodv.type == 2 && aodv.hopcount > 0", "aodv.hopcount",
+                          "aodv.dest_ip", "aodv.orig_ip", "aodv.lifetime")
+    assert rreps and all(r[1] == dst and r[2] == src for r in rreps)
+    assert {r[0] for r in rreps} >= {"1", "2"}
+    rerrs = tshark_fields(pcap, "aodv.type == 3", "ip.src", "ip.dst", "aodv.destcount",
+                          "aodv.unreach_dest_ip")
+    assert any(r[0] == sim.nodes[5].address and r[1] == src and dst in r[3].split(",")
+               for r in rerrs)
