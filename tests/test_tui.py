@@ -1,0 +1,195 @@
+"""Pilot tests of `meshnet tui` (headless, Textual's run_test)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from meshnet.cli import main
+from meshnet.tui.app import MeshApp
+from meshnet.tui.event_log import EventLog
+from meshnet.tui.help_screen import HelpScreen
+from meshnet.tui.launch import protocol_cycle, sim_factory
+from meshnet.tui.map_panel import MapPanel
+from meshnet.tui.table_panel import RoutingTable
+
+# A line 120 m apart with 250 m radios: each node hears two neighbours on each side, so a route
+# from n1 to n10 skips nodes and has alternatives when one node leaves.
+DENSE_LINE = ["nodes.spacing=120"]
+
+
+def line_app(overrides=None, **kwargs) -> MeshApp:
+    kwargs.setdefault("paused", True)
+    return MeshApp(sim_factory("line", overrides, protocol="aodv"), **kwargs)
+
+
+async def test_selecting_a_node_shows_its_table():
+    app = line_app(start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#table", RoutingTable)
+        assert table.border_title == "routes of n1"
+        await pilot.press("tab", "tab")
+        await pilot.pause()
+        assert app.selected == 2
+        assert table.border_title == "routes of n3"
+        shown = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        assert shown == [r.dst for r in app.last_picture.table]
+        assert "n10" in shown  # n3 forwards the n1 -> n10 flow
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert table.border_title == "routes of n2"
+
+
+async def test_clicking_a_node_selects_it():
+    app = line_app(start_at=2.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        panel = app.query_one("#map", MapPanel)
+        cx, cy = panel._cells[6]
+        # the panel's border adds one cell on each side
+        await pilot.click("#map", offset=(cx + 1, cy + 1))
+        await pilot.pause()
+        assert app.selected == 6
+        assert app.query_one("#table", RoutingTable).border_title == "routes of n7"
+
+
+async def test_moving_a_node_out_of_range_reroutes_and_logs_break_and_rediscovery():
+    app = line_app(DENSE_LINE, start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        before = app.last_picture
+        assert before.route_complete and before.route[0] == 0 and before.route[-1] == 9
+        moved = before.route[len(before.route) // 2]
+        await pilot.press(*["tab"] * moved)
+        await pilot.press(*["up"] * 8)  # 8 x 50 m: out of everyone's 250 m range
+        await pilot.press(*["s"] * 10)  # ten simulated seconds
+        await pilot.pause()
+        after = app.last_picture
+        assert after.route != before.route
+        assert after.route_complete and moved not in after.route
+        assert after.route[0] == 0 and after.route[-1] == 9
+        kinds = [e.kind for e in app.query_one("#log", EventLog).entries if e.t > 8.0]
+        assert "route_broken" in kinds
+        broken = kinds.index("route_broken")
+        assert "rreq_sent" in kinds[broken:]
+        assert "route_found" in kinds[broken:]
+        assert "no route" not in str(app.query_one("#map", MapPanel).border_subtitle)
+
+
+async def test_route_changes_flash_in_the_table():
+    app = line_app(DENSE_LINE, start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#table", RoutingTable)
+        assert table.flashing() == set()
+        moved = app.last_picture.route[1]  # the source's first hop
+        await pilot.press(*["tab"] * moved, *["up"] * 8, *["shift+tab"] * moved)
+        assert app.selected == 0
+        await pilot.press("s", "s", "s")
+        await pilot.pause()
+        assert "n10" in table.flashing()
+
+
+async def test_pause_stops_time():
+    app = line_app(paused=False, speed=100.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):  # until the engine worker has moved time on
+            await pilot.pause(0.05)
+            if app.last_picture.now > 0:
+                break
+        assert app.last_picture.now > 0
+        await pilot.press("space")
+        assert app.paused
+        await pilot.pause(0.2)
+        frozen = app.view.now
+        await pilot.pause(0.5)
+        assert app.view.now == frozen
+        await pilot.press("space")
+        assert not app.paused
+
+
+async def test_speed_keys_change_the_factor():
+    app = line_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.speed == 1.0
+        await pilot.press("+")
+        assert app.speed == 2.0
+        await pilot.press("+", "+")
+        assert app.speed == 10.0
+        await pilot.press("-", "-", "-", "-")
+        assert app.speed == 0.5
+        await pilot.pause()
+        status = str(app.query_one("#status-text").render())
+        assert "×0.5" in status
+
+
+async def test_kill_and_revive_the_selected_node():
+    app = line_app(start_at=5.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("tab", "tab", "tab", "k")
+        await pilot.pause()
+        assert not app.last_picture.nodes[3].alive
+        assert "(dead)" in app.query_one("#table", RoutingTable).border_title
+        assert any(e.kind == "node_died" for e in app.query_one("#log", EventLog).entries)
+        await pilot.press("k")
+        await pilot.pause()
+        assert app.last_picture.nodes[3].alive
+
+
+async def test_protocol_switch_and_restart():
+    app = MeshApp(sim_factory("line", protocol="aodv"), protocols=protocol_cycle(),
+                  paused=True, start_at=5.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.view.protocol == protocol_cycle()[
+            (protocol_cycle().index("aodv") + 1) % len(protocol_cycle())]
+        assert app.view.now == 0.0
+        await pilot.press("s", "r")
+        await pilot.pause()
+        assert app.view.now == 0.0
+
+
+async def test_flow_cycle_and_log_filters():
+    app = MeshApp(sim_factory("default", seed=3), paused=True, start_at=10.0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        first = app.last_picture.route
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.flow == 1
+        assert app.query_one("#map", MapPanel).border_subtitle.startswith("flow 1:")
+        assert app.last_picture.route != first
+        log = app.query_one("#log", EventLog)
+        await pilot.press("n")
+        assert log.node_filter == "n1"
+        await pilot.press("l")
+        assert log.kind_filter == "routes"
+        await pilot.press("n")
+        assert log.node_filter is None
+
+
+async def test_help_screen_lists_the_keys():
+    app = line_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("?")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["tui", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+    (["tui", "line", "--set", "nodes.count=zero"], "nodes.count"),
+    (["tui", "line", "--protocol", "nope"], "unknown protocol 'nope'"),
+])
+def test_bad_scenario_is_one_line_and_status_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err

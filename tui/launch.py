@@ -1,0 +1,57 @@
+"""Builds engine views from command-line style inputs; used by the CLI, tests and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..registry import protocol_names
+from ..scenario import ScenarioError, load_scenario
+from .view import EngineView
+
+ViewFactory = Callable[[str | None], EngineView]
+
+# Protocols that do nothing on their own on the simulator are left out of the `p` cycle.
+NOT_CYCLED = ("none",)
+
+
+def scenario_overrides(overrides: list[str] | None, seed: int | None) -> list[str]:
+    out = list(overrides or [])
+    if seed is not None:
+        out.append(f"scenario.seed={seed}")
+    return out
+
+
+def sim_factory(spec: str | None, overrides: list[str] | None = None,
+                protocol: str | None = None, seed: int | None = None) -> ViewFactory:
+    """A factory that (re)builds a simulator view; validates the scenario once up front so bad
+    input fails before the screen opens."""
+    from .sim_view import SimView
+
+    overrides = scenario_overrides(overrides, seed)
+    load_scenario(spec, overrides, protocol=protocol)  # raises ScenarioError early
+
+    def build(switch_to: str | None = None) -> EngineView:
+        return SimView(load_scenario(spec, overrides, protocol=switch_to or protocol))
+
+    return build
+
+
+def netns_factory(spec: str | None, overrides: list[str] | None = None,
+                  protocol: str | None = None, seed: int | None = None) -> ViewFactory:
+    """A factory for the namespace emulation (needs root)."""
+    try:
+        from .netns_view import NetnsView
+    except ImportError as e:
+        raise ScenarioError(f"netns backend not available: {e}") from None
+    overrides = scenario_overrides(overrides, seed)
+    load_scenario(spec, overrides, protocol=protocol)
+    NetnsView.check_available()
+
+    def build(switch_to: str | None = None) -> EngineView:
+        return NetnsView(load_scenario(spec, overrides, protocol=switch_to or protocol))
+
+    return build
+
+
+def protocol_cycle() -> list[str]:
+    return [p for p in protocol_names() if p not in NOT_CYCLED]

@@ -1,0 +1,68 @@
+"""Turns bus events into one-line log entries a person can read (addresses shown as names)."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from .view import LogEntry
+
+BROADCAST = "255.255.255.255"
+
+
+class EventFormatter:
+    """Formats ``(t, kind, fields)`` events; ``names`` maps addresses to node names."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = names
+        self._formats: dict[str, Callable[[dict], str]] = {
+            "route_found": lambda f: (f"{f['node']} found route to {self.n(f.get('dst'))} "
+                                      f"via {self.n(f.get('next_hop'))}, {f.get('hops', '?')} hops"),
+            "route_broken": lambda f: (f"{f['node']} route to {self.n(f.get('dst'))} broken "
+                                       f"(next hop {self.n(f.get('next_hop'))})"),
+            "route_added": lambda f: (f"{f['node']} route to {self.n(f.get('dst'))} "
+                                      f"via {self.n(f.get('next_hop'))}, metric {f.get('metric')}"),
+            "route_changed": lambda f: (f"{f['node']} route to {self.n(f.get('dst'))} now "
+                                        f"via {self.n(f.get('next_hop'))}, metric {f.get('metric')}"),
+            "route_removed": lambda f: f"{f['node']} removed route to {self.n(f.get('dst'))}",
+            "route_expired": lambda f: f"{f['node']} route to {self.n(f.get('dst'))} expired",
+            "route_discovery_started": lambda f: (f"{f['node']} discovering a route to "
+                                                  f"{self.n(f.get('dst'))}"),
+            "route_discovery_failed": lambda f: (f"{f['node']} discovery of "
+                                                 f"{self.n(f.get('dst'))} failed"),
+            "local_repair_started": lambda f: (f"{f['node']} local repair towards "
+                                               f"{self.n(f.get('dst'))}"),
+            "rreq_sent": lambda f: (f"{f['node']} RREQ for {self.n(f.get('dst'))} "
+                                    f"ttl {f.get('ttl', '?')}"),
+            "rrep_sent": lambda f: (f"{f['node']} RREP for {self.n(f.get('dst'))} "
+                                    f"-> {self.n(f.get('to'))}"),
+            "rerr_sent": lambda f: (f"{f['node']} RERR "
+                                    f"{','.join(self.n(d) for d in f.get('dsts', ()))} "
+                                    f"-> {self.n(f.get('to'))}"),
+            "ctrl_malformed": lambda f: (f"{f['node']} malformed control from "
+                                         f"{self.n(f.get('src'))}"),
+            "link_up": lambda f: f"link {f['a']}-{f['b']} up",
+            "link_down": lambda f: f"link {f['a']}-{f['b']} down",
+            "hello_link_lost": lambda f: (f"{f['node']} lost hellos from "
+                                          f"{self.n(f.get('neighbor'))}"),
+            "node_died": lambda f: f"{f['node']} died ({f.get('reason', '')})",
+            "node_revived": lambda f: f"{f['node']} revived",
+        }
+
+    def n(self, address: object) -> str:
+        """A node name for an address (``*`` for broadcast, the raw value otherwise)."""
+        if address is None:
+            return "-"
+        if address == BROADCAST:
+            return "*"
+        return self._names.get(str(address), str(address))
+
+    def entry(self, t: float, kind: str, fields: dict) -> LogEntry:
+        fmt = self._formats.get(kind)
+        try:
+            text = fmt(fields) if fmt else f"{fields.get('node', '')} {kind}"
+        except (KeyError, TypeError):
+            text = f"{kind} {fields}"
+        involved = tuple(str(fields[k]) for k in ("node", "a", "b") if k in fields)
+        involved += tuple(self.n(fields[k]) for k in ("dst", "next_hop", "neighbor", "to")
+                          if k in fields)
+        return LogEntry(t, kind, involved, text)

@@ -1,0 +1,157 @@
+"""The simulator behind the :class:`~meshnet.tui.view.EngineView` interface.
+
+Only reads engine state and calls the documented interventions (``move``, ``kill``, ``revive``);
+it never queries the channel in ways that could change event order, so watching a run does not
+change its outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from ..scenario import Scenario
+from ..sim import Simulation
+from .log_format import EventFormatter
+from .view import ALL_LOG_KINDS, FlowInfo, LogEntry, NodeInfo, Picture, RouteRow, Stats
+
+HISTORY = 120  # sparkline samples kept (one per simulated second)
+PENDING_EVENTS = 400  # newest raw events kept between two pictures
+
+
+class SimView:
+    backend = "sim"
+    controls_time = True
+    can_kill = True
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.sim = Simulation(scenario)
+        world = self.sim.world
+        self.scenario_name = scenario.name
+        self.protocol = scenario.protocol.name
+        self.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
+        self.area = (float(scenario.area.width), float(scenario.area.height))
+        self.duration = float(scenario.duration)
+        self.flows = tuple(FlowInfo(f.id, f.src, f.dst) for f in world.flows)
+        self._index_of = dict(self.sim.index_of)
+        self._order = {name: i for i, name in enumerate(world.names)}
+        self._formatter = EventFormatter({a: n for a, n in zip(world.addresses, world.names)})
+        self._pending: deque[tuple[float, str, dict]] = deque(maxlen=PENDING_EVENTS)
+        self._pdr: deque[float] = deque(maxlen=HISTORY)
+        self._overhead: deque[float] = deque(maxlen=HISTORY)
+        self._last_control = 0
+        self._next_sample = 1.0
+        self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
+        self.sim.run_until(0.0)
+
+    # --- time ------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.sim.now
+
+    @property
+    def node_count(self) -> int:
+        return self.sim.n
+
+    def advance(self, until: float) -> None:
+        """Run the engine to ``until`` (capped at the scenario's end), sampling the sparklines at
+        every whole simulated second so they do not depend on the screen's refresh rate."""
+        until = min(until, self.duration)
+        while self._next_sample <= until:
+            self.sim.run_until(self._next_sample)
+            self._sample()
+            self._next_sample += 1.0
+        if until > self.sim.now:
+            self.sim.run_until(until)
+
+    def _sample(self) -> None:
+        m = self.sim.metrics
+        self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
+        self._overhead.append(float(m.control_packets - self._last_control))
+        self._last_control = m.control_packets
+
+    def _on_event(self, t: float, kind: str, fields: dict) -> None:
+        self._pending.append((t, kind, fields))
+
+    # --- interventions -----------------------------------------------------------------------
+    def move(self, i: int, x: float, y: float) -> None:
+        self.sim.move(i, x, y)
+
+    def toggle_alive(self, i: int) -> bool:
+        """Kill a live node or revive a dead one; returns whether it is alive afterwards."""
+        if self.sim.nodes[i].alive:
+            self.sim.kill(i)
+        else:
+            self.sim.revive(i)
+        return self.sim.nodes[i].alive
+
+    def close(self) -> None:
+        self.sim.bus.unsubscribe(self._on_event)
+
+    # --- the picture -------------------------------------------------------------------------
+    def picture(self, selected: int, flow: int) -> Picture:
+        sim = self.sim
+        now = sim.now
+        nodes = tuple(NodeInfo(n.name, n.address, *sim.position(n.index, now), n.alive)
+                      for n in sim.nodes)
+        route, complete = self._route(flow)
+        m = sim.metrics
+        stats = Stats(m.sent, len(m.delivered), m.control_packets,
+                      tuple(self._pdr), tuple(self._overhead))
+        events = self._drain()
+        return Picture(now, nodes, self._links(now), route, complete, selected,
+                       self._table(selected, now), stats, events)
+
+    def _links(self, now: float) -> tuple[tuple[int, int, float], ...]:
+        sim = self.sim
+        channel = sim.channel
+        reaches = getattr(channel, "reaches", None)
+        out = []
+        for i, j in sorted(sim.links):
+            if not (sim.nodes[i].alive and sim.nodes[j].alive):
+                continue
+            if reaches is not None and not reaches(i, j, now):
+                continue  # moved apart since the engine last sampled links
+            out.append((i, j, channel.link_quality(i, j, now)))
+        return tuple(out)
+
+    def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
+        """Follow next hops from the flow's source; (path, reaches the destination)."""
+        if not self.flows:
+            return (), False
+        f = self.flows[flow % len(self.flows)]
+        dst_address = self.sim.nodes[f.dst].address
+        path = [f.src]
+        here = f.src
+        while here != f.dst:
+            node = self.sim.nodes[here]
+            route = node.routes.lookup(dst_address) if node.alive else None
+            nxt = self._index_of.get(route.next_hop) if route else None
+            if nxt is None or nxt in path:
+                return tuple(path), False
+            path.append(nxt)
+            here = nxt
+        return tuple(path), self.sim.nodes[f.dst].alive
+
+    def _table(self, i: int, now: float) -> tuple[RouteRow, ...]:
+        node = self.sim.nodes[i]
+        if node.protocol is None:
+            return ()
+        rows = []
+        name = self._formatter.n
+        for r in node.protocol.table_rows():
+            expires = r.get("expires")
+            left = "-" if expires is None or not math.isfinite(expires) else f"{expires - now:.1f}"
+            seqno = r.get("seqno")
+            rows.append(RouteRow(name(r["dst"]), name(r.get("next_hop")), str(r.get("metric", "")),
+                                 "-" if seqno is None else str(seqno), left,
+                                 str(r.get("state", ""))))
+        order = self._order
+        rows.sort(key=lambda row: order.get(row.dst, 1 << 30))
+        return tuple(rows)
+
+    def _drain(self) -> tuple[LogEntry, ...]:
+        entry = self._formatter.entry
+        out = tuple(entry(t, kind, f) for t, kind, f in self._pending)
+        self._pending.clear()
+        return out

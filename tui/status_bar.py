@@ -1,0 +1,37 @@
+"""The status bar: time, speed, protocol, radio, delivery and overhead, with sparklines."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, Sparkline, Static
+
+from .view import Stats
+
+
+def format_speed(speed: float) -> str:
+    return f"×{speed:g}"
+
+
+class StatusBar(Horizontal):
+    """Two lines: the figures, then the PDR and control-overhead sparklines."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-text")
+        yield Label("PDR", classes="spark-label")
+        yield Sparkline([], id="pdr-spark")
+        yield Label("ctl/s", classes="spark-label")
+        yield Sparkline([], id="overhead-spark")
+
+    def show(self, *, now: float, duration: float, paused: bool, speed: str, protocol: str,
+             radio: str, stats: Stats) -> None:
+        state = "⏸" if paused else "▶"
+        pdr = "-" if stats.pdr is None else f"{100 * stats.pdr:.1f}%"
+        load = (f" ({stats.control_packets / stats.delivered:.1f}/pkt)"
+                if stats.delivered else "")
+        self.query_one("#status-text", Static).update(
+            f"{state} [b]{now:7.1f}[/b]/{duration:g}s {speed}  [b]{protocol}[/b] {radio}\n"
+            f"PDR [b]{pdr}[/b] {stats.delivered}/{stats.sent}  ctl {stats.control_packets}{load}")
+        self.query_one("#pdr-spark", Sparkline).data = list(stats.pdr_history[-40:]) or [0.0]
+        self.query_one("#overhead-spark", Sparkline).data = (
+            list(stats.overhead_history[-40:]) or [0.0])

@@ -1,0 +1,123 @@
+"""What the UI needs from a backend: a small read-and-poke interface and the immutable picture
+it draws from.
+
+The app never touches engine objects directly. A :class:`EngineView` owns the backend; the app
+asks it to advance, to apply an intervention, or to take a :class:`Picture` (a snapshot of
+everything on screen). This keeps the UI the same on the simulator and on the namespace
+emulation, and keeps the engine free of UI imports (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Bus kinds the event log shows, by filter category. Data-plane events are left out on purpose:
+# they are far too many to read and cost time on big runs.
+LOG_KINDS: dict[str, tuple[str, ...]] = {
+    "routes": ("route_found", "route_broken", "route_added", "route_changed", "route_removed", "route_expired",
+               "route_discovery_started", "route_discovery_failed", "local_repair_started"),
+    "control": ("rreq_sent", "rrep_sent", "rerr_sent", "ctrl_malformed"),
+    "links": ("link_up", "link_down", "hello_link_lost"),
+    "nodes": ("node_died", "node_revived"),
+}
+ALL_LOG_KINDS = tuple(k for kinds in LOG_KINDS.values() for k in kinds)
+CATEGORY_OF = {k: cat for cat, kinds in LOG_KINDS.items() for k in kinds}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    name: str
+    address: str
+    x: float
+    y: float
+    alive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    """One routing-table row, with addresses already turned into node names."""
+
+    dst: str
+    next_hop: str
+    metric: str
+    seqno: str
+    expires: str
+    state: str
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What counts as a change worth flashing (sequence numbers and timers tick constantly)."""
+        return (self.next_hop, self.metric, self.state)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInfo:
+    id: int
+    src: int
+    dst: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    t: float
+    kind: str
+    nodes: tuple[str, ...]
+    text: str
+
+    @property
+    def category(self) -> str:
+        return CATEGORY_OF.get(self.kind, "routes")
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    sent: int = 0
+    delivered: int = 0
+    control_packets: int = 0
+    pdr_history: tuple[float, ...] = ()
+    overhead_history: tuple[float, ...] = ()
+
+    @property
+    def pdr(self) -> float | None:
+        return self.delivered / self.sent if self.sent else None
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Everything the screen shows at one instant; built by the view, drawn by the widgets."""
+
+    now: float
+    nodes: tuple[NodeInfo, ...]
+    links: tuple[tuple[int, int, float], ...]
+    route: tuple[int, ...]
+    route_complete: bool
+    selected: int
+    table: tuple[RouteRow, ...]
+    stats: Stats
+    events: tuple[LogEntry, ...] = field(default=())
+
+
+class EngineView(Protocol):
+    """A backend as the UI sees it. Implementations: :mod:`meshnet.tui.sim_view` and
+    :mod:`meshnet.tui.netns_view`."""
+
+    backend: str
+    protocol: str
+    radio: str
+    scenario_name: str
+    area: tuple[float, float]
+    duration: float
+    flows: tuple[FlowInfo, ...]
+    controls_time: bool  # True: the UI decides how fast time runs (sim); False: real time
+    can_kill: bool
+
+    @property
+    def now(self) -> float: ...
+    @property
+    def node_count(self) -> int: ...
+    def advance(self, until: float) -> None: ...
+    def picture(self, selected: int, flow: int) -> Picture: ...
+    def move(self, i: int, x: float, y: float) -> None: ...
+    def toggle_alive(self, i: int) -> bool: ...
+    def close(self) -> None: ...
