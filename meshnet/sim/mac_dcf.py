@@ -122,12 +122,14 @@ class DcfMac(RadioMac):
 
     # ------------------------------------------------------------------ outcomes
     def _overheard(self, tx, decoded: list[int], dst: int) -> None:
+        """Every other node that was locked onto the unicast defers for its ACK: the NAV when
+        it decoded the frame, and EIFS (about as long) when it did not."""
         ch = self.channel
         until = self.sched.now + self.ack_s
         nav = ch.nav_until
         notify = ch.notify
-        for j in decoded:
-            if j != dst and nav[j] < until:
+        for j in tx.overheard:
+            if nav[j] < until:
                 nav[j] = until
                 mac = notify[j]
                 if mac is not None:

@@ -56,11 +56,32 @@ def _mw(dbm: float) -> float:
     return 10.0 ** (dbm / 10.0)
 
 
+def _power_law(propagation) -> tuple[float, float, float]:
+    """``(d_min^2, k, e)`` such that beyond ``d_min`` the median received power is
+    ``Pt_mW * k / (d^2)^e`` -- true of Friis, two-ray beyond its crossover and log-distance
+    beyond d0 -- so the hot path needs no logarithm. Checked against ``rx_power_dbm``; models
+    that do not fit use ``rx_power_dbm`` everywhere (``d_min`` infinite)."""
+    exponent = {"friis": 2.0, "two-ray": 4.0}.get(propagation.name,
+                                                   getattr(propagation, "exponent", None))
+    if exponent is None or propagation.name == "unit-disk":
+        return math.inf, 0.0, 1.0
+    d_min = max(getattr(propagation, "crossover_m", 0.0), getattr(propagation, "d0", 0.0),
+                propagation.wavelength_m / (4 * math.pi))
+    half = exponent / 2.0
+    ref = 2.0 * d_min + 1.0
+    k = _mw(propagation.rx_power_dbm(0.0, ref)) * ref ** exponent
+    for d in (ref * 1.7, ref * 13.0, ref * 101.0):
+        want = _mw(propagation.rx_power_dbm(0.0, d))
+        if abs(k / (d * d) ** half - want) > 1e-9 * want:
+            return math.inf, 0.0, 1.0
+    return d_min * d_min, k, half
+
+
 class Transmission:
     """One frame on the air: who sent it, when, and the power it puts on each nearby node."""
 
     __slots__ = ("sender", "dst", "psdu", "start", "end", "rx_j", "rx_p", "on_end", "entry",
-                 "tx_j", "lost_collision", "lost_other")
+                 "tx_j", "lost_collision", "lost_other", "overheard")
 
     def __init__(self, sender: int, dst: int, psdu: int, start: float, end: float,
                  on_end: Callable) -> None:
@@ -74,8 +95,9 @@ class Transmission:
         self.on_end = on_end
         self.entry = None             # the scheduler entry of the end event
         self.tx_j = 0.0               # energy drawn above idle while transmitting, J/s
-        self.lost_collision: list[int] = []  # receivers that lost it to interference
-        self.lost_other: list[int] = []      # receivers that lost it to noise
+        self.lost_collision = 0       # addressed receivers that lost it to interference
+        self.lost_other = 0           # ... to noise (or to their own death)
+        self.overheard: list[int] = []  # others locked onto a unicast until its end (NAV)
 
 
 class RadioChannel(Channel):
@@ -106,6 +128,9 @@ class RadioChannel(Channel):
         self.reach2 = self.reach * self.reach
         self.grid = SpatialGrid(self.reach, sim.max_speed)
         self._pos = [traj.position for traj in sim.trajectories]
+        self._law = _power_law(propagation)
+        self.floor_mw = _mw(self.floor_dbm)
+        self.sens_mw = _mw(self.sens_dbm)
         self._rx_range2: dict[float, float] = {}
         self._frag_cache: dict[int, list[int]] = {}
         # --- PHY state per node
@@ -248,9 +273,12 @@ class RadioChannel(Channel):
         rxp = self._rx_dbm
         sigma = self._sigma
         gauss = self._gauss
-        floor = self.floor_dbm
-        sens = self.sens_dbm
+        floor = self.floor_mw
+        sens = self.sens_mw
         reach2 = self.reach2
+        dmin2, k, half_exp = self._law
+        kk = k * 10.0 ** (ptx * 0.1)
+        square = half_exp == 2.0
         nodes = sim.nodes
         incoming = self.incoming
         n_incoming = self.n_incoming
@@ -260,7 +288,6 @@ class RadioChannel(Channel):
         cs_busy = self.cs_busy
         rx_j = tx.rx_j
         rx_p = tx.rx_p
-        sqrt = math.sqrt
         for j in self.grid.candidates(x, y, now, sim.position, self.n):
             if j == i:
                 continue
@@ -270,20 +297,24 @@ class RadioChannel(Channel):
             d2 = dx * dx + dy * dy
             if d2 > reach2 or not nodes[j].alive:
                 continue
-            p = rxp(ptx, sqrt(d2))
+            if d2 < dmin2:
+                pm = 10.0 ** (rxp(ptx, math.sqrt(d2)) * 0.1)
+            elif square:
+                pm = kk / (d2 * d2)
+            else:
+                pm = kk * d2 ** -half_exp
             if sigma:
-                p += gauss(0.0, sigma)
-            if p < floor:
+                pm *= 10.0 ** (gauss(0.0, sigma) * 0.1)
+            if pm < floor:
                 continue
-            pm = 10.0 ** (p * 0.1)
             rx_j.append(j)
             rx_p.append(pm)
             if lock[j] is not None:
                 self._chunk(j, now)
-                if p >= sens and (dst == j or dst < 0):
+                if pm >= sens and (dst == j or dst < 0):
                     self.lost_busy += 1
-                    tx.lost_collision.append(j)
-            elif p >= sens:
+                    tx.lost_collision += 1
+            elif pm >= sens:
                 if transmitting[j] is None:
                     lock[j] = tx
                     self.lock_p[j] = pm
@@ -294,7 +325,7 @@ class RadioChannel(Channel):
                         self._arm_battery(j)
                 elif dst == j or dst < 0:
                     self.lost_busy += 1
-                    tx.lost_collision.append(j)
+                    tx.lost_collision += 1
             total = incoming[j] + pm
             incoming[j] = total
             n_incoming[j] += 1
@@ -331,7 +362,7 @@ class RadioChannel(Channel):
         self.extra_j[j] += self.dp_rx * (now - self.lock_t0[j])
         if tx.dst == j or tx.dst < 0:
             self.lost_busy += 1
-            tx.lost_collision.append(j)
+            tx.lost_collision += 1
 
     def _end_tx(self, tx: Transmission) -> None:
         sim = self.sim
@@ -356,12 +387,16 @@ class RadioChannel(Channel):
         cs_busy = self.cs_busy
         cs_mw = self.cs_mw
         nodes = self.sim.nodes
+        dst = tx.dst
         for k, j in enumerate(tx.rx_j):
             pm = tx.rx_p[k]
             owner = lock[j]
             if owner is tx:
                 if judge:
-                    self._judge(j, tx, pm, now, decoded, nodes)
+                    if dst < 0 or j == dst:
+                        self._judge(j, tx, pm, now, decoded, nodes)
+                    else:
+                        tx.overheard.append(j)
                 lock[j] = None
                 self.extra_j[j] += self.dp_rx * (now - self.lock_t0[j])
             elif owner is not None:
@@ -397,10 +432,10 @@ class RadioChannel(Channel):
                 self.rx_ok += 1
         elif self.lock_dirty[j]:
             self.lost_collision += 1
-            tx.lost_collision.append(j)
+            tx.lost_collision += 1
         else:
             self.lost_noise += 1
-            tx.lost_other.append(j)
+            tx.lost_other += 1
 
     def abort_tx(self, i: int) -> None:
         """Node ``i`` stops radiating at once (it died): the frame is lost everywhere."""
@@ -458,7 +493,7 @@ class RadioChannel(Channel):
                 self.rx_ok += 1
             else:
                 self.lost_noise += 1
-                tx.lost_other.append(j)
+                tx.lost_other += 1
         tx.on_end(tx, decoded)
 
     # ------------------------------------------------------------------ energy
@@ -534,7 +569,7 @@ class RadioChannel(Channel):
             self.lock[i] = None
             self.extra_j[i] += self.dp_rx * (now - self.lock_t0[i])
             if tx.dst == i:
-                tx.lost_other.append(i)
+                tx.lost_other += 1
         since = self.alive_since[i]
         if since is not None:
             self.alive_s[i] += now - since
