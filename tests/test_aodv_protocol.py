@@ -423,3 +423,15 @@ def test_node_keeps_working_after_garbage():
     assert [type(m) for _, m in sent_messages(ctx)] == [RREQ]
     proto.on_control(A, encode(RREP(dst=D, dst_seq=1, orig=ME, hop_count=0, lifetime_ms=3000)))
     assert ctx.data_sent == [test_pkt]
+
+
+def test_revived_node_starts_clean():
+    ctx, proto = make()
+    learn_route(ctx, proto)
+    proto.on_no_route(packet(dst="10.0.0.77"))
+    proto.stop()
+    ctx.routes._routes.clear()  # what a backend does to a dead node's table
+    proto.start()
+    assert len(proto.queue) == 0 and proto.table.get(D) is None
+    learn_route(ctx, proto)
+    assert ctx.routes.lookup(D) is not None  # mirrored again, not assumed present

@@ -99,6 +99,13 @@ class AODV(Protocol):
             if d.timer is not None:
                 d.timer.cancel()
         self.discoveries.clear()
+        # The backend clears the forwarding table and accounts for held packets when a node
+        # dies; a revived node starts with empty soft state (only its sequence number survives).
+        p: AodvParams = self.params
+        self.table = RoutingTable()
+        self.queue = RequestQueue(p.queue_len, p.queue_timeout)
+        self.neighbors = Neighbors()
+        self._mirrored.clear()
 
     def _later(self, delay: float, fn: Any, *args: Any) -> Any:
         """A timer that is forgotten once it fired and cancelled by stop()."""
