@@ -49,6 +49,8 @@ class MeshApp(App[None]):
     TITLE = "meshnet"
     ENABLE_COMMAND_PALETTE = False  # every column of the footer is needed for our keys
     BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
         Binding("minus", "slower", "Slower", key_display="-"),
@@ -65,8 +67,6 @@ class MeshApp(App[None]):
         Binding("s", "step", "Step", show=False),
         Binding("n", "filter_node", "Log node", show=False),
         Binding("l", "filter_kind", "Log kind", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
     ]
 
     paused: reactive[bool] = reactive(False)
@@ -98,7 +98,7 @@ class MeshApp(App[None]):
             yield MapPanel(self.view.area, id="map")
             yield RoutingTable(id="table")
         yield EventLog(id="log")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#log", EventLog).border_title = "events"

@@ -1,0 +1,52 @@
+"""SVG snapshots of the main screen (pytest-textual-snapshot). The run is paused at a fixed
+simulated time on a fixed seed and the screen shows no wall-clock text, so it is the same on
+every run. Update with `pytest tests/test_tui_snapshots.py --snapshot-update` after an intended
+change to the screen, the default scenario or a protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshnet.tui.app import MeshApp
+from meshnet.tui.launch import sim_factory
+
+
+# Spelled out here rather than a built-in, so edits to the shipped scenarios do not move pixels.
+SCENARIO = """
+[scenario]
+name = "snapshot"
+duration = 60
+seed = 7
+[area]
+width = 600
+height = 400
+[nodes]
+count = 16
+placement = "uniform"
+[radio]
+propagation = "unit-disk"
+range = 180
+[mobility]
+model = "random-waypoint"
+min_speed = 1
+max_speed = 5
+pause = 2
+[protocol]
+name = "aodv"
+[[traffic]]
+kind = "cbr"
+flows = 3
+rate = 4
+start = 1
+"""
+
+
+def main_screen(tmp_path) -> MeshApp:
+    spec = tmp_path / "snapshot.toml"
+    spec.write_text(SCENARIO)
+    return MeshApp(sim_factory(str(spec)), paused=True, start_at=20.0)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_main_screen(snap_compare, tmp_path, size):
+    assert snap_compare(main_screen(tmp_path), terminal_size=size)
