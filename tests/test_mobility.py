@@ -105,7 +105,8 @@ def test_random_waypoint_pauses_at_each_waypoint():
     trajectories = build_trajectories("random-waypoint", params, starts(10), AREA, 2000.0, 11)
     for trajectory in trajectories:
         segs = trajectory.segments
-        assert segs[0].speed > 0.0  # leaves at once (no pause before the first leg)
+        # Broch et al. / ns-2 setdest: every node first stays put for the pause time
+        assert segs[0].speed == 0.0 and segs[1].t0 == pytest.approx(30.0)
         for i, seg in enumerate(segs[:-1]):
             following = segs[i + 1]
             if seg.speed == 0.0:
@@ -412,3 +413,9 @@ def test_segment_boundaries_lists_every_course_change_in_time_order():
     later = segment_boundaries(trajectories, include_initial=False)
     assert len(later) == len(events) - len(trajectories)
     assert all(t0 > 0 for t0, _, _ in later)
+
+
+def test_random_waypoint_with_pause_equal_to_duration_is_static():
+    params = {"min_speed": 0.0, "max_speed": 20.0, "pause": 900.0}
+    for trajectory in build_trajectories("random-waypoint", params, starts(10), AREA, 900.0, 5):
+        assert trajectory.position(0.0) == trajectory.position(899.9)

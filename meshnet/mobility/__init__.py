@@ -12,7 +12,8 @@ Models (``MODEL_NAMES``) and their parameters (all optional unless marked):
     no parameters; nodes stay at their initial positions.
 ``random-waypoint``
     ``min_speed`` (m/s, default 0), ``max_speed`` (default 20), ``pause`` (s, default 0),
-    ``steady_state`` (default false). A node picks a uniform destination in the area, travels to
+    ``steady_state`` (default false). A node first stays put for ``pause`` seconds (as in Broch
+    et al. 1998 and ns-2's setdest), then picks a uniform destination in the area, travels to
     it at a uniform speed, pauses, repeats. Speeds are drawn from
     ``[max(min_speed, 0.1), max_speed]`` -- the same as redrawing any speed below 0.1 m/s -- so that
     ``min_speed = 0`` (as in Broch et al.) cannot leave a node crawling for the whole run; a

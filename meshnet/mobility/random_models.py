@@ -86,7 +86,10 @@ def random_waypoint(
             t = path.travel(0.0, position, dest, speed) + pause
             position = dest
     else:
+        # As in Broch et al. 1998 and ns-2's setdest: every node first stays put for the pause
+        # time, so pause = duration means a static network.
         path = PathBuilder(*position)
+        t = pause
     while t < duration:
         dest = _uniform_point(rng, area)
         speed = rng.uniform(v_lo, v_hi)
