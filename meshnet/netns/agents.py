@@ -62,7 +62,7 @@ class NodeAgent:
         self.address = node.address
         self.random = random.Random(f"{seed}:{node.index}")
         self.tx_power = 0.0
-        self.routes = KernelRoutes(node.rt, node.tap_index, self._route_event)
+        self.routes = KernelRoutes(node.rt, node.tap_index, runtime.loop, self._route_event)
         self.counters: Counter[str] = Counter()
         self.port = protocol_cls.port
         self.sock: socket.socket | None = None
@@ -150,6 +150,7 @@ class NodeAgent:
 
     def close(self) -> None:
         loop = self.runtime.loop
+        self.routes.cancel()
         if self.sock is not None:
             loop.remove_reader(self.sock.fileno())
             self.sock.close()

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
-from . import linux, nodes as nodenet, registry
+from . import linux, nodes as nodenet, registry, rtnl
 from .agents import AgentRuntime
 from .plan import Plan
 
@@ -75,7 +75,7 @@ class Node:
 
     def routes(self) -> list[tuple[str, int, str | None]]:
         """The node's kernel IPv4 routes (dst, prefixlen, gateway)."""
-        return self.emu._call(self.net.rt.routes)
+        return self.emu._await(self.net.rt.routes())
 
     def __repr__(self) -> str:
         return f"<Node {self.name} {self.address} in {self.namespace}>"
@@ -119,11 +119,12 @@ class Emulation:
             with_tun = bool(proto is not None and (proto.reactive or proto.per_packet))
             self.netnodes = nodenet.plan(self.record, self.plan.names, self.plan.addresses,
                                          with_tun)
-            nodenet.bring_up(self.netnodes, with_tun)
             self.loop = asyncio.new_event_loop()
             self._thread = threading.Thread(target=self.loop.run_forever,
                                             name=f"meshnet-{self.name}", daemon=True)
             self._thread.start()
+            # on the loop thread: it owns the nodes' netlink handles from now on
+            self._await(nodenet.bring_up(self.netnodes, with_tun), timeout=600)
             self.runtime = self._call(self._start_runtime)
         except BaseException:
             self.stop()
@@ -148,6 +149,10 @@ class Emulation:
                         self._call(self.runtime.stop, timeout=5)
                     except Exception:
                         pass
+                try:
+                    self._call(nodenet.close_netlink, self.netnodes, timeout=5)
+                except Exception:
+                    pass
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self._thread.join(timeout=5)
             if self.loop is not None and not self.loop.is_running():
@@ -198,6 +203,13 @@ class Emulation:
 
         self.loop.call_soon_threadsafe(run)
         return fut.result(timeout)
+
+    def _await(self, coro: Any, timeout: float = 30) -> Any:
+        """Run coroutine ``coro`` on the loop thread and return its result."""
+        if self.loop is None:
+            coro.close()
+            raise EmulationError("emulation is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def _track(self, pid: int) -> None:
         self._pids.append(pid)
@@ -278,11 +290,9 @@ class Emulation:
             routes = [(self.netnodes[d].address, self.netnodes[h].address)
                       for d, h in first_hop.items() if h is not None]
 
-            def install(net=net, routes=routes) -> None:
-                for dst, hop in routes:
-                    net.rt.route_replace(dst, 32, gateway=None if hop == dst else hop,
-                                         oif=net.tap_index, proto=4)
-            self._call(install)
+            self._await(net.rt.apply(
+                rtnl.route(dst, 32, gateway=None if hop == dst else hop, oif=net.tap_index,
+                           proto=rtnl.RTPROT_STATIC) for dst, hop in routes))
             count += len(routes)
         return count
 
@@ -309,7 +319,7 @@ class Emulation:
                 frontier = [v for u in frontier for v in nbrs[u] if v not in seen
                             and not seen.add(v)]
             want = {self.netnodes[d].address for d in seen if d != src}
-            have = {dst for dst, plen, _gw in self._call(net.rt.routes) if plen == 32}
+            have = {dst for dst, plen, _gw in self._await(net.rt.routes()) if plen == 32}
             if not want <= have:
                 return False
         return True
