@@ -121,12 +121,17 @@ class MeshApp(App[None]):
         """Advance time at ``speed`` × wall time and post one picture per update interval."""
         worker = get_current_worker()
         view = self.view
-        last = time.monotonic()
+        last = deadline = time.monotonic()
         while not worker.is_cancelled:
-            time.sleep(UPDATE_INTERVAL)
+            # Sleep to the next deadline, not a fixed interval, so engine work and drawing
+            # do not slow the update rate down.
+            deadline = max(deadline + UPDATE_INTERVAL, time.monotonic())
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            if self._picture_queued:
+                continue  # the screen is behind: let time accumulate and catch up next round
             now = time.monotonic()
             elapsed, last = min(now - last, MAX_STEP_WALL), now
-            if self.paused or self._picture_queued:
+            if self.paused:
                 continue
             speed, selected, flow = self.speed, self.selected, self.flow
             with self.engine_lock:

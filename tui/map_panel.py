@@ -3,6 +3,8 @@ flow's route highlighted hop by hop, and every node labelled at its live positio
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -15,6 +17,11 @@ from .view import Picture
 # Braille dot bits by (column, row) inside one character cell of 2 x 4 dots.
 _DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 ROUTE_PRIORITY = 10
+
+
+@lru_cache(maxsize=64)
+def _style(spec: str) -> Style | None:
+    return Style.parse(spec) if spec else None
 
 
 def link_style(quality: float) -> tuple[int, str]:
@@ -84,12 +91,12 @@ class Canvas:
                     ch = chr(0x2800 + bits) if bits else " "
                     style = self.line_style[cy][cx][1] if bits else ""
                 if style != run_style and run:
-                    out.append("".join(run), Style.parse(run_style) if run_style else None)
+                    out.append("".join(run), _style(run_style))
                     run = []
                 run_style = style
                 run.append(ch)
             if run:
-                out.append("".join(run), Style.parse(run_style) if run_style else None)
+                out.append("".join(run), _style(run_style))
             if cy < self.height - 1:
                 out.append("\n")
         return out
