@@ -23,6 +23,7 @@ Departures from the letter of the RFC, each for a reason:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ from .request_queue import RequestQueue
 from .routing_table import RouteEntry, RouteState, RoutingTable, seq_diff, seq_newer, seq_next
 
 _NOT_UNICAST = {"0.0.0.0", BROADCAST}
+
+# Every neighbour of a broadcaster decodes the same bytes; messages are immutable, so share them.
+_decode = functools.lru_cache(maxsize=2048)(wire.decode)
 
 
 @dataclass(slots=True)
@@ -127,7 +131,7 @@ class AODV(Protocol):
         """Handle one AODV message from neighbour ``src``. Raises only DecodeError."""
         if src == self.ctx.address:
             return  # our own broadcast echoed back
-        msg = wire.decode(payload)
+        msg = _decode(bytes(payload))
         if isinstance(msg, wire.RREQ):
             self._recv_rreq(src, msg)
         elif isinstance(msg, wire.RREP):
@@ -517,15 +521,16 @@ class AODV(Protocol):
     def _route_changed(self, e: RouteEntry) -> None:
         """A route became valid or changed: mirror it, end a discovery for it, release packets."""
         self._mirror(e)
-        d = self._discovery_over(e.dst)
+        d = self._discovery_over(e.dst) if self.discoveries else None
         if d is not None:
             self.ctx.emit("route_found", dst=e.dst, hops=e.hops, next_hop=e.next_hop)
             if d.repair:
                 e.precursors |= d.precursors  # upstream nodes still route through us
                 if e.hops > d.old_hops:
                     self._send_rerr([(e.dst, e.seq, d.precursors)], no_delete=True)
-        for packet in self.queue.take(e.dst):
-            self.ctx.send_packet(packet)
+        if len(self.queue):
+            for packet in self.queue.take(e.dst):
+                self.ctx.send_packet(packet)
 
     def _mirror(self, e: RouteEntry, force: bool = False) -> None:
         """Copy a valid route into ctx.routes. Lifetime-only changes are batched: the data plane
