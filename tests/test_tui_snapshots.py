@@ -22,22 +22,21 @@ width = 600
 height = 400
 [nodes]
 count = 16
-placement = "uniform"
+placement = "grid"
+spacing = 130
 [radio]
 propagation = "unit-disk"
-range = 180
+range = 190
 [mobility]
-model = "random-waypoint"
-min_speed = 1
-max_speed = 5
-pause = 2
+model = "static"
 [protocol]
 name = "aodv"
 [[traffic]]
 kind = "cbr"
-flows = 3
+pairs = [[1, 16], [13, 4]]
 rate = 4
 start = 1
+jitter = 0
 """
 
 
