@@ -15,7 +15,7 @@ from collections import deque
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
 from .log_format import EventFormatter
-from .view import ALL_LOG_KINDS, FlowInfo, LogEntry, NodeInfo, Picture, RouteRow, Stats
+from .view import ALL_LOG_KINDS, FlowInfo, NodeInfo, Picture, RouteRow, Stats
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 400
