@@ -435,3 +435,22 @@ def test_revived_node_starts_clean():
     assert len(proto.queue) == 0 and proto.table.get(D) is None
     learn_route(ctx, proto)
     assert ctx.routes.lookup(D) is not None  # mirrored again, not assumed present
+
+
+def test_direct_route_to_neighbour_is_not_replaced_by_a_longer_one():
+    # Regression: a node hearing the destination directly must not take a longer route that an
+    # older reply offers, which may lead back through itself.
+    ctx, proto = make()
+    learn_route(ctx, proto, seq=36, hops=2)
+    proto.on_control(D, encode(RERR(unreachable=(("10.0.0.99", 1),))))  # any message from D
+    e = proto.table.get(D)
+    assert (e.next_hop, e.hops, e.seq, e.valid_seq) == (D, 1, 36, True)
+    proto.on_control(A, encode(RREP(dst=D, dst_seq=36, orig=ME, hop_count=4, lifetime_ms=3000)))
+    assert ctx.routes.lookup(D).next_hop == D
+
+    ctx2, fresh = make()
+    fresh.on_control(D, encode(RERR(unreachable=(("10.0.0.99", 1),))))  # no sequence number known
+    fresh.on_control(A, encode(RREP(dst=D, dst_seq=5, orig=ME, hop_count=4, lifetime_ms=3000)))
+    assert ctx2.routes.lookup(D).next_hop == D
+    fresh.on_control(D, encode(RREP(dst=D, dst_seq=7, orig=D, lifetime_ms=2000)))  # D's hello
+    assert fresh.table.get(D).valid_seq and fresh.table.get(D).seq == 7

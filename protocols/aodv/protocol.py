@@ -304,8 +304,10 @@ class AODV(Protocol):
                 e.expires = expires
                 self._mirror(e)
             return
+        # Keep a sequence number we hold for a valid route: it stays true of the direct route.
         seq = e.seq if e is not None else 0
-        e = self.table.force(neighbor, neighbor, 1, seq, False, expires)
+        known = e is not None and e.valid and e.valid_seq
+        e = self.table.force(neighbor, neighbor, 1, seq, known, expires)
         self._route_changed(e)
 
     def on_link_failure(self, next_hop: str, packet: Packet | None) -> None:

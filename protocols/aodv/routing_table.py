@@ -86,12 +86,19 @@ class RoutingTable:
         or it is equal and the stored route is not valid or longer. Information about the very same
         route only extends its lifetime. Returns the entry when it was created, replaced or
         confirmed; None when the offer was stale and ignored.
+
+        One exception to the RFC: a live direct route to a neighbour that we only know to be
+        reachable (no valid sequence number) is not replaced by a longer one. A direct route
+        cannot loop; a longer one offered then may lead back through us.
         """
         e = self._entries.get(dst)
         if e is None:
             e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, True, expires)
             self._schedule(e)
             return e
+        if (hops > 1 and not e.valid_seq and e.state is RouteState.VALID and e.hops == 1
+                and e.next_hop == dst):
+            return None
         same_seq = seq == e.seq
         if (not e.valid_seq or seq_newer(seq, e.seq)
                 or (same_seq and (e.state is not RouteState.VALID or hops < e.hops))):
