@@ -18,6 +18,11 @@ Departures from the letter of the RFC, each for a reason:
 * A destination answering an RREQ whose destination sequence number is not older than its own
   moves its own number past it (AODV-UU), so its reply always beats stale routes.
 * Hellos are sent whether or not the node is on an active route (as ns-3 does).
+* A live direct route to a neighbour is not replaced by a longer route while its sequence number
+  is unknown (see :meth:`RoutingTable.offer`); a route learnt from the neighbour itself keeps the
+  sequence number the node already held for it.
+* ``link_detection`` picks one mechanism: with "hello", MAC failures are not acted on (the
+  backend drops the frame) and links break by hello loss; with "link-layer" no hellos are sent.
 """
 
 from __future__ import annotations
