@@ -30,8 +30,8 @@ class Clock:
     def time(self):
         return self.t
 
-    def call_later(self, delay, fn, *args):
-        heapq.heappush(self.q, (self.t + delay, next(self.seq), fn, args))
+    def call_at(self, when, fn, *args):
+        heapq.heappush(self.q, (when, next(self.seq), fn, args))
 
     def run(self, until=10.0):
         while self.q and self.q[0][0] <= until:
@@ -53,12 +53,12 @@ def test_unit_disk_broadcast_unicast_and_feedback():
     assert out.failed[-1] == (0, 1)
 
 
-def _zigbee_medium(positions, out, clock):
+def _zigbee_medium(positions, out, clock, preset="outdoor"):
     from meshnet.netns.plan import RadioLink
     from meshnet.radio import get_profile, make_propagation
 
     profile = get_profile("zigbee")
-    link = RadioLink(profile, make_propagation("outdoor", profile), profile.tx_power_dbm)
+    link = RadioLink(profile, make_propagation(preset, profile), profile.tx_power_dbm)
     m = RadioMedium(len(positions), link, out, clock, rng=random.Random(3))
     m.update_positions(positions)
     return m, link
@@ -92,3 +92,24 @@ def test_radio_hidden_terminals_collide():
         clock.run(clock.t + 1.0)
         lost += sum(1 for j, _ in out.delivered if j == 1) < 2
     assert lost > 0
+
+
+def test_saturated_zigbee_hop_carries_what_the_simulator_predicts():
+    """Same MAC timing as the simulator: per-fragment back-off, CCA, turnaround, ACK and IFS."""
+    from meshnet.netns.throughput import line_scenario, sim_goodput
+
+    payload, seconds = 400, 10.0
+    out, clock = Out(), Clock()
+    m, _ = _zigbee_medium([(0, 0), (10, 0)], out, clock, preset="indoor")
+    frame = bytes(14 + payload + 28)
+
+    def keep_full():
+        while len(m.queues[0]) < 8:
+            m.submit(0, frame, 1)
+        clock.call_at(clock.t + 0.002, keep_full)
+
+    keep_full()
+    clock.run(seconds)
+    emulated = len(out.delivered) * payload * 8 / seconds
+    predicted = sim_goodput(line_scenario(1, 10.0), payload, seconds)
+    assert abs(emulated - predicted) <= 0.05 * predicted, (emulated, predicted)

@@ -58,8 +58,8 @@ class Channel:
     def time(self) -> float:
         return self.loop.time()
 
-    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.loop.call_later(delay, fn, *args)
+    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.loop.call_at(when, fn, *args)
 
     @property
     def now(self) -> float:

@@ -26,57 +26,84 @@ def address_of(index: int) -> str:
 
 class RadioLink:
     """The radio model as :class:`~meshnet.netns.medium.RadioMedium` consumes it: a
-    ``meshnet.radio`` profile, a propagation model and a transmit power."""
+    ``meshnet.radio`` profile, a propagation model and a transmit power.
+
+    The MAC timing mirrors the simulator's MACs (``meshnet/sim/mac_*.py``) so that the same hop
+    carries the same load on both backends: every fragment gets its own channel access (back-off,
+    CCA, turnaround), its own ACK and retries, and the inter-frame space after it.
+    """
 
     def __init__(self, profile: Any, propagation: Any, tx_power_dbm: float) -> None:
-        self.profile = profile
+        p = self.profile = profile
         self.propagation = propagation
         self.tx_power_dbm = tx_power_dbm
-        self.noise_floor_dbm = profile.noise_floor_dbm
-        self.sensitivity_dbm = profile.sensitivity_dbm
-        self.cca_threshold_dbm = getattr(profile, "cs_threshold_dbm", profile.sensitivity_dbm)
-        floor = getattr(profile, "interference_floor_dbm", profile.noise_floor_dbm)
+        self.noise_floor_dbm = p.noise_floor_dbm
+        self.sensitivity_dbm = p.sensitivity_dbm
+        self.cca_threshold_dbm = getattr(p, "cs_threshold_dbm", p.sensitivity_dbm)
+        floor = getattr(p, "interference_floor_dbm", p.noise_floor_dbm)
         self.interference_range_m = min(propagation.range_m(tx_power_dbm, floor), 1e5)
-        self.max_retries = int(getattr(profile, "max_frame_retries", 3))
-        self.max_backoffs = int(getattr(profile, "max_csma_backoffs", 0) or 4)
+        self.mac = p.mac
+        if p.mac == "dcf":
+            self.max_retries = int(p.short_retry_limit) - 1  # the limit counts attempts
+            self.max_backoffs = 1 << 30  # DCF defers, it never gives up on access
+            self.turnaround_s = 0.0
+            self.ack_s = p.sifs_s + p.airtime(p.ack_bytes)
+        else:
+            self.max_retries = int(p.max_frame_retries)
+            self.max_backoffs = int(p.max_csma_backoffs) if p.mac == "csma-ca" else 4
+            self.turnaround_s = p.turnaround_s
+            self.ack_s = p.turnaround_s + p.airtime(p.ack_bytes)  # the gap, then the ACK
+        self.cca_s = p.cca_s
+        self.ack_wait_s = p.ack_wait_s
+        self._fragments: dict[int, list[int]] = {}
         self._airtime: dict[int, float] = {}
 
     def rx_power_dbm(self, distance_m: float) -> float:
         return self.propagation.rx_power_dbm(self.tx_power_dbm, distance_m)
 
-    def _payload(self, frame_len: int) -> int:
-        return max(frame_len - ETHERNET_HEADER, 0)
+    def fragments(self, frame_len: int) -> list[int]:
+        """PSDU sizes of the frames that carry an Ethernet frame's IP packet (memoised)."""
+        sizes = self._fragments.get(frame_len)
+        if sizes is None:
+            sizes = self._fragments[frame_len] = self.profile.fragments(
+                max(frame_len - ETHERNET_HEADER, 0))
+        return sizes
 
-    def airtime(self, frame_len: int) -> float:
-        """Air time of every fragment that carries the frame's IP packet (memoised by size)."""
-        t = self._airtime.get(frame_len)
+    def frame_airtime(self, psdu: int) -> float:
+        t = self._airtime.get(psdu)
         if t is None:
-            t = self.profile.packet_airtime(self._payload(frame_len))
-            self._airtime[frame_len] = t
+            t = self._airtime[psdu] = self.profile.airtime(psdu)
         return t
 
-    def frame_error_rate(self, sinr_db: float, frame_len: int) -> float:
-        """Losing one fragment loses the packet."""
-        ok = 1.0
-        for psdu in self.profile.fragments(self._payload(frame_len)):
-            ok *= 1.0 - self.profile.frame_error_rate(sinr_db, psdu)
-        return 1.0 - ok
+    def airtime(self, frame_len: int) -> float:
+        """Air time of every fragment that carries the frame's IP packet (no MAC gaps)."""
+        return sum(self.frame_airtime(n) for n in self.fragments(frame_len))
 
-    def backoff(self, rng: random.Random, step: int) -> float:
+    def frame_error_rate(self, sinr_db: float, psdu: int) -> float:
+        return self.profile.frame_error_rate(sinr_db, psdu)
+
+    def access_delay(self, rng: random.Random, busy_count: int, retry: bool) -> float:
+        """Time from "ready to send" to the CCA decision, as the simulator's MACs draw it.
+        ``busy_count``: CCAs found busy so far for this attempt; ``retry``: after a missing
+        ACK."""
         p = self.profile
-        if p.mac == "csma-ca":  # 802.15.4 unslotted CSMA-CA: random(2^BE - 1) unit periods
-            be = min(p.min_be + step, p.max_be)
-            return rng.randrange(1 << be) * p.backoff_unit_s + p.cca_s
-        if p.mac == "zwave":  # G.9959: random retransmit delay after a failure
-            return rng.uniform(p.retransmit_min_s, p.retransmit_max_s) if step else p.cca_s
-        cw = min((p.cw_min + 1) << step, p.cw_max + 1)  # 802.11 DCF
-        return p.difs_s + rng.randrange(cw) * p.slot_s
+        if p.mac == "csma-ca":  # unslotted CSMA-CA: random(2^BE - 1) unit periods, then CCA
+            be = min(p.min_be + busy_count, p.max_be)
+            return int(rng.random() * (1 << be)) * p.backoff_unit_s + p.cca_s
+        if p.mac == "zwave":  # listen; a busy channel or a missing ACK: random 10-40 ms wait
+            wait = rng.uniform(p.retransmit_min_s, p.retransmit_max_s)
+            if busy_count:
+                return wait
+            return (wait if retry else 0.0) + p.cca_s
+        cw = min((p.cw_min + 1) << (busy_count + retry), p.cw_max + 1)  # 802.11 DCF
+        return p.difs_s + int(rng.random() * cw) * p.slot_s
 
-    def ack_time(self, unicast: bool) -> float:
-        if not unicast:
+    def ifs(self, psdu: int) -> float:
+        """Gap a sender keeps after a frame (802.15.4 SIFS/LIFS)."""
+        p = self.profile
+        if p.mac != "csma-ca":
             return 0.0
-        p = self.profile
-        return p.turnaround_s + p.airtime(p.ack_bytes)
+        return p.sifs_s if psdu <= p.max_sifs_frame_bytes else p.lifs_s
 
 
 @dataclass

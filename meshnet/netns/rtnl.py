@@ -127,8 +127,11 @@ class NamespaceRtnl:
     async def apply(self, messages: Iterable[nlmsg]) -> None:
         """Send ``messages`` in one batch; the kernel applies them in order. Raises the first
         error (``NetlinkError``, ``.code`` is the errno)."""
+        batch = list(messages)
+        if not batch:
+            return
         ipr = await self._ready()
-        async for _ack in ipr.nlm_request_batch(list(messages)):
+        async for _ack in ipr.nlm_request_batch(batch):
             pass
 
     async def route_replace(self, dst: str, prefixlen: int = 32, **kw: object) -> None:

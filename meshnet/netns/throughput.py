@@ -1,0 +1,87 @@
+"""Saturated UDP over a line: real ``iperf3`` on the emulation, and the simulator's prediction.
+
+Both backends get the same scenario (a static line, a radio profile, a propagation preset without
+shadowing) and the same packets: iperf3 datagrams of ``payload`` bytes are IP packets of
+``payload + 28`` bytes, which the radio fragments the same way on both sides, and the simulator's
+CBR source sends ``payload``-byte UDP payloads. Throughput is UDP payload bits per second at the
+receiver, as iperf3 reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from typing import Any
+
+IPERF_PORT = 5201
+
+
+def line_scenario(hops: int, spacing: float, profile: str = "zigbee",
+                  propagation: str = "indoor", seconds: float = 10.0) -> dict[str, Any]:
+    """A static ``hops``-hop line with no routing protocol (routes are installed by hand)."""
+    return {
+        "scenario": {"name": f"line{hops}", "duration": seconds, "seed": 1},
+        "area": {"width": max(100.0, spacing * (hops + 2)), "height": 100},
+        "nodes": {"count": hops + 1, "placement": "line", "spacing": spacing},
+        "radio": {"profile": profile, "propagation": propagation, "sigma": 0.0},
+        "mobility": {"model": "static"},
+        "protocol": {"name": "none"},
+    }
+
+
+def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 10.0) -> float:
+    """UDP payload bits/s that the simulator delivers end to end along the line ``raw`` when the
+    first node sends far more than the channel carries (CBR at twice the PHY rate)."""
+    from meshnet.radio import get_profile
+    from meshnet.scenario import scenario_from_dict
+    from meshnet.sim import Simulation
+
+    start = 0.5
+    n = raw["nodes"]["count"]
+    bitrate = get_profile(raw["radio"]["profile"]).bitrate_bps
+    raw = dict(raw, scenario=dict(raw["scenario"], duration=start + seconds))
+    raw["traffic"] = [{"kind": "cbr", "pairs": [[1, n]], "rate": 2 * bitrate / (8 * payload),
+                       "size": payload, "start": start, "jitter": 0}]
+    sim = Simulation(scenario_from_dict(raw))
+    for i, node in enumerate(sim.nodes):  # shortest path along the line
+        for j, other in enumerate(sim.nodes):
+            if i != j:
+                hop = sim.nodes[i + 1 if j > i else i - 1].address
+                node.routes.add(other.address, hop, abs(j - i))
+    result = sim.run()
+    return result["delivered"] * payload * 8 / seconds
+
+
+def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float = 3.0,
+               rate: str = "1M", timeout: float = 60.0) -> float:
+    """Run ``iperf3 -u`` from node ``client`` to node ``server``; return the UDP payload bits/s
+    the server received over its report intervals. The client sends at ``rate`` for ``seconds``;
+    the intervals include the time the radio needs to drain its queue afterwards."""
+    srv_node, cli_node = emu.node(server), emu.node(client)
+    srv = srv_node.popen(["iperf3", "-s", "-1", "--json", "-p", str(IPERF_PORT)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        _wait_listening(srv_node, IPERF_PORT)
+        cli = cli_node.run(["iperf3", "-u", "-c", srv_node.address, "-p", str(IPERF_PORT),
+                            "-b", rate, "-l", str(payload), "-t", str(seconds), "--json"],
+                           timeout=timeout)
+        if cli.returncode != 0:
+            raise RuntimeError(f"iperf3 client failed: {cli.stdout[-500:]} {cli.stderr[-500:]}")
+        out, _ = srv.communicate(timeout=timeout)
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+    report = json.loads(out)
+    intervals = [i["sum"] for i in report["intervals"]]
+    return sum(i["bytes"] for i in intervals) * 8 / sum(i["seconds"] for i in intervals)
+
+
+def _wait_listening(node: Any, port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if f":{port} " in node.run(["ss", "-Hltn"], timeout=5).stdout:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"iperf3 server in {node.name} did not start listening")
