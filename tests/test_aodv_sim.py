@@ -8,6 +8,7 @@ import pytest
 
 from meshnet.scenario import load_scenario
 from meshnet.sim import Simulation
+from tests.simhelpers import next_hop_path
 
 UNIT_DISK = ["radio.propagation=unit-disk", "radio.range=250"]
 
@@ -20,21 +21,6 @@ def record(sim: Simulation, *kinds: str) -> list[tuple[float, str, dict]]:
     seen: list[tuple[float, str, dict]] = []
     sim.bus.subscribe(lambda t, kind, f: seen.append((t, kind, dict(f))), kinds)
     return seen
-
-
-def next_hop_path(sim: Simulation, src: int, dst: int) -> list[int] | None:
-    """Follow next hops from ``src`` toward ``dst``; None where a route is missing.
-    Fails on a revisited node (a routing loop)."""
-    target = sim.nodes[dst].address
-    path, node = [src], src
-    while node != dst:
-        route = sim.nodes[node].routes.lookup(target)
-        if route is None:
-            return None
-        node = sim.index_of[route.next_hop]
-        assert node not in path, f"routing loop toward node {dst}: {path + [node]}"
-        path.append(node)
-    return path
 
 
 @pytest.mark.parametrize("mode", ["hello", "link-layer"])

@@ -6,27 +6,13 @@ from meshnet.protocols.dsdv import DsdvParams
 from meshnet.protocols.dsdv.wire import INFINITY
 from meshnet.scenario import load_scenario
 from meshnet.sim import Simulation
+from tests.simhelpers import next_hop_path
 
 INTERVAL = DsdvParams().periodic_update_interval
 
 
 def dsdv(name: str, *overrides: str) -> Simulation:
     return Simulation(load_scenario(name, overrides=list(overrides), protocol="dsdv"))
-
-
-def next_hop_path(sim: Simulation, src: int, dst: int) -> list[int] | None:
-    """Follow next hops from ``src`` toward ``dst``; None where a route is missing.
-    Fails on a revisited node (a routing loop)."""
-    target = sim.nodes[dst].address
-    path, node = [src], src
-    while node != dst:
-        route = sim.nodes[node].routes.lookup(target)
-        if route is None:
-            return None
-        node = sim.index_of[route.next_hop]
-        assert node not in path, f"routing loop toward node {dst}: {path + [node]}"
-        path.append(node)
-    return path
 
 
 def test_static_line_converges_within_two_intervals_and_delivers():
