@@ -70,6 +70,8 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "exponent": (NUM, math.nan, None, "path-loss exponent (log-distance)"),
         "sigma": (NUM, math.nan, None, "shadowing standard deviation in dB"),
         "mac": (bool, True, None, "true or false (false: no collisions/backoff)"),
+        "shadowing": (str, "link", ("link", "frame"),
+                      "link (one draw per link, held) or frame (a new draw per frame)"),
     },
     "mobility": {"model": (str, "static", None, "a mobility model"), "*": (_Any,)},
     "protocol": {"name": (str, "aodv", None, "a registered protocol (see `meshnet protocols`)"),

@@ -4,7 +4,11 @@ Lean by design (the reason meshnet runs Broch's 900 s scenario in seconds, not m
 
 * one event at the start and one at the end of every transmission, never per bit or per slot;
 * the receivers of a transmission and their received powers are computed once, at its start,
-  from the spatial grid, with log-normal shadowing drawn per link per frame;
+  from the spatial grid, with log-normal shadowing. Shadowing is a large-scale effect (walls,
+  furniture, terrain), so by default it is quasi-static: one draw per link (symmetric,
+  deterministic from the seed) that holds for the run (``radio.shadowing = "link"``). With
+  ``"frame"`` it is drawn anew for every frame, as ns-3's random propagation loss does, which
+  makes every marginal link flicker;
 * interference is summed analytically: every node keeps the total power arriving from active
   transmissions. A receiver locked onto a frame closes a "chunk" whenever that total changes, and
   multiplies the frame's survival probability by ``1 - PER(SINR of the chunk, its share of the
@@ -103,7 +107,8 @@ class Transmission:
 class RadioChannel(Channel):
     """SINR channel with per-profile MAC. See the module docstring for the model."""
 
-    def __init__(self, sim: "Simulation", profile, propagation, use_mac: bool = True) -> None:
+    def __init__(self, sim: "Simulation", profile, propagation, use_mac: bool = True,
+                 shadowing: str = "link") -> None:
         self.sim = sim
         self.profile = profile
         self.propagation = propagation
@@ -112,7 +117,9 @@ class RadioChannel(Channel):
         self.rng = random.Random(f"{sim.seed}:channel")
         self._rx_dbm = propagation.rx_power_dbm
         self._sigma = propagation.sigma_db
-        self._gauss = self.rng.gauss
+        self._gauss = self.rng.gauss if shadowing == "frame" else self._link_shadow
+        self._link_db: dict[tuple[int, int], float] = {}
+        self._link_pair: tuple[int, int] = (0, 0)
         self._fer = profile.frame_error_rate
         self.sens_dbm = profile.sensitivity_dbm
         self.floor_dbm = min(profile.interference_floor_dbm, profile.cs_threshold_dbm,
@@ -174,6 +181,17 @@ class RadioChannel(Channel):
                 self._arm_battery(i)
 
     # ------------------------------------------------------------------ construction
+    def _link_shadow(self, mu: float, sigma: float) -> float:
+        """Quasi-static shadowing of the link ``self._link_pair``: one draw per unordered pair,
+        from an RNG seeded by the run seed and the pair, so it does not depend on event order."""
+        a, b = self._link_pair
+        key = (a, b) if a < b else (b, a)
+        db = self._link_db.get(key)
+        if db is None:
+            rng = random.Random((self.sim.seed * 1_000_003 + key[0]) * 1_000_003 + key[1])
+            db = self._link_db[key] = rng.gauss(mu, sigma)
+        return db
+
     def make_mac(self, node) -> RadioMac:
         cls = _MAC_CLASSES[self.profile.mac] if self.use_mac else IdealMac
         mac = cls(self, node)
@@ -304,6 +322,7 @@ class RadioChannel(Channel):
             else:
                 pm = kk * d2 ** -half_exp
             if sigma:
+                self._link_pair = (i, j)
                 pm *= 10.0 ** (gauss(0.0, sigma) * 0.1)
             if pm < floor:
                 continue
@@ -483,6 +502,7 @@ class RadioChannel(Channel):
                 continue
             p = self._rx_dbm(ptx, math.sqrt(d2))
             if self._sigma:
+                self._link_pair = (i, j)
                 p += self._gauss(0.0, self._sigma)
             if p < self.sens_dbm:
                 continue

@@ -71,7 +71,8 @@ class Simulation:
         except ImportError:
             rng = disk_range(w.propagation, w.tx_power, w.profile)
             return UnitDiskChannel(self, rng, float(r.delay), float(w.profile.bitrate_bps))
-        return RadioChannel(self, w.profile, w.propagation, use_mac=bool(r.mac))
+        return RadioChannel(self, w.profile, w.propagation, use_mac=bool(r.mac),
+                            shadowing=r.shadowing)
 
     def _schedule_traffic(self) -> None:
         for flow in self.world.flows:
