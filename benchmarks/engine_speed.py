@@ -2,7 +2,7 @@
 
 1. Raw scheduler throughput: timers that reschedule themselves (the engine's inner loop).
 2. The 50-node `broch` scenario shortened to 200 s with flooding (and AODV), end to end.
-3. Spatial index: per-transmission cost at constant density from 50 to 1000 nodes.
+(The spatial index's per-transmission cost from 50 to 1000 nodes is benchmarks/radio_scaling.py.)
 
 Usage: python benchmarks/engine_speed.py [--quick]
 """
@@ -57,21 +57,8 @@ def main() -> None:
                   f"{r['wall_s']:.2f}", f"{r['events_per_s']:,}")
     console.print(t)
 
-    t = Table(title="spatial index: constant density (50 nodes per 1500x300 m), flooding, 20 s")
-    for c in ("nodes", "area", "transmissions", "wall s", "µs / transmission"):
-        t.add_column(c, justify="right")
-    for n in (50, 200, 1000) if not args.quick else (50, 200):
-        scale = (n / 50) ** 0.5
-        w, h = 1500 * scale, 300 * scale
-        sc = load_scenario("broch", ["scenario.duration=20", f"nodes.count={n}",
-                                     f"area.width={w:.0f}", f"area.height={h:.0f}",
-                                     "traffic.flows=20"], protocol="flooding")
-        sim = Simulation(sc)
-        r = sim.run()
-        tx = sim.tx_count
-        t.add_row(str(n), f"{w:.0f}x{h:.0f}", f"{tx:,}", f"{r['wall_s']:.2f}",
-                  f"{r['wall_s'] / max(tx, 1) * 1e6:.1f}")
-    console.print(t)
+    console.print("per-transmission cost against the node count: "
+                  "python benchmarks/radio_scaling.py")
 
 
 if __name__ == "__main__":
