@@ -71,3 +71,16 @@ def test_rate_limiter_sliding_window():
     assert r.allow(0.0) and r.allow(0.5) and not r.allow(0.9)
     assert r.next_free(0.9) == 1.0 and r.allow(1.0)
     assert RateLimiter(limit=0).allow(0.0)
+
+
+def test_expired_returns_each_entry_once_even_with_stale_deadlines():
+    """Two stale heap items moved onto the same current deadline must not expire the entry
+    twice (invalidated, then deleted at once, losing its sequence number and hop count)."""
+    from meshnet.protocols.aodv.routing_table import RoutingTable
+
+    t = RoutingTable()
+    t.force("10.99.0.9", "10.99.0.2", 9, 5, True, 10.0)
+    t.force("10.99.0.9", "10.99.0.2", 9, 6, True, 12.0)
+    t.get("10.99.0.9").expires = 20.0
+    t.next_expiry()
+    assert [e.dst for e in t.expired(20.0)] == ["10.99.0.9"]

@@ -163,8 +163,13 @@ class RoutingTable:
         return None if top is None else top[0]
 
     def expired(self, now: float) -> list[RouteEntry]:
+        """Entries whose deadline has passed, each once (two stale heap items of one entry can
+        both be moved onto its current deadline)."""
         out: list[RouteEntry] = []
+        seen: set[str] = set()
         while (top := self._live_top()) is not None and top[0] <= now:
             heapq.heappop(self._deadlines)
-            out.append(top[1])
+            if top[1].dst not in seen:
+                seen.add(top[1].dst)
+                out.append(top[1])
         return out
