@@ -590,6 +590,11 @@ class AODV(Protocol):
         for e in self.table.expired(now):
             if e.state is RouteState.VALID:
                 # Unused for ACTIVE_ROUTE_TIMEOUT: invalid, kept DELETE_PERIOD for its seq number.
+                # The sequence number is incremented as for a link break (RFC 3561 6.11): the
+                # RFC keeps it, and then accepts any hop count at the same number (6.2 iii),
+                # which can adopt a stale route that still leads back through this node.
+                if e.valid_seq:
+                    e.seq = seq_next(e.seq)
                 self.table.invalidate(e, now + p.delete_period)
                 self._unmirror(e.dst)
                 self.ctx.emit("route_expired", dst=e.dst)
