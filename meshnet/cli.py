@@ -33,21 +33,40 @@ class _Parser(argparse.ArgumentParser):
 
 @contextlib.contextmanager
 def atomic_output(path: str | None, mode: str = "w") -> Iterator[Any]:
-    """Yield a file that appears at ``path`` only if the block completes."""
+    """Yield a file that appears at ``path`` only if the block completes.
+
+    Regular files (new or existing, also behind a symlink) are written to a temporary file beside
+    them and renamed at the end, with the permissions a normal ``open`` would give. Anything else
+    that exists at the path (``/dev/null``, a FIFO, ``/dev/stdout``) is written to directly and
+    never replaced."""
     if path is None:
         yield None
         return
-    target = Path(path)
-    if target.is_dir():
+    real = Path(os.path.realpath(path))
+    if real.is_dir():
         raise UsageError(f"{path}: is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
+    if real.exists() and not real.is_file():
+        try:
+            f = open(real, mode)
+        except OSError as e:
+            raise UsageError(f"{path}: cannot write: {e.strerror}") from None
+        with f:
+            yield f
+        return
+    parent = real.parent
     if not parent.is_dir():
-        raise UsageError(f"{path}: directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+        raise UsageError(f"{path}: directory {Path(path).parent} does not exist")
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=parent)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write: {e.strerror}") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, mode) as f:
             yield f
-        os.replace(tmp, target)
+        os.replace(tmp, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -213,7 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM ends a run like Ctrl-C does: partial output files are removed."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    with contextlib.suppress(ValueError):  # not in the main thread (e.g. called from a test)
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 BACKENDS = ("sim", "netns")
+MAX_NODES = 65534  # node i gets 10.99.x.y with x.y = i + 1
+MAX_UDP_PAYLOAD = 65507  # IPv4 (65535) - IP header (20) - UDP header (8)
+MAX_RATE = 100_000.0  # packets/s per flow
 PLACEMENTS = ("line", "grid", "ring", "uniform", "clusters", "file")
 TRAFFIC_KINDS = ("cbr", "poisson")
 
@@ -52,7 +55,8 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "height": (NUM, 1000.0, _pos, "metres > 0"),
     },
     "nodes": {
-        "count": (int, 30, _pos, "an integer >= 1"),
+        "count": (int, 30, lambda v: 1 <= v <= MAX_NODES,
+                  f"an integer in 1..{MAX_NODES} (the 10.99.0.0/16 address plan)"),
         "placement": (str, "uniform", PLACEMENTS, "one of " + ", ".join(PLACEMENTS)),
         "spacing": (NUM, 100.0, _pos, "metres > 0"),
         "file": (str, "", None, "a path to a GraphML or edge-list file"),
@@ -85,12 +89,13 @@ TRAFFIC_SCHEMA: dict[str, tuple] = {
     "kind": (str, "cbr", TRAFFIC_KINDS, "one of " + ", ".join(TRAFFIC_KINDS)),
     "flows": (int, 0, _nonneg, "an integer >= 0 (random source/destination pairs)"),
     "pairs": (list, [], None, 'a list of [src, dst] node numbers or names, e.g. [[1, 10]]'),
-    "rate": (NUM, 4.0, _pos, "packets per second > 0"),
-    "size": (int, 64, _pos, "payload bytes >= 1"),
+    "rate": (NUM, 4.0, lambda v: 0 < v <= MAX_RATE, f"packets per second in (0, {MAX_RATE:g}]"),
+    "size": (int, 64, lambda v: 1 <= v <= MAX_UDP_PAYLOAD,
+             f"payload bytes in 1..{MAX_UDP_PAYLOAD} (one UDP datagram)"),
     "start": (NUM, 0.0, _nonneg, "seconds >= 0"),
     "stop": (NUM, math.inf, _nonneg, "seconds >= 0 (default: end of run)"),
     "jitter": (NUM, 1.0, _nonneg, "seconds >= 0: random start offset per flow"),
-    "ttl": (int, 64, _pos, "an integer >= 1"),
+    "ttl": (int, 64, lambda v: 1 <= v <= 255, "an integer in 1..255"),
 }
 
 
@@ -215,8 +220,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
                        overrides: list[str] | None = None) -> Scenario:
     raw = copy.deepcopy(raw)
-    for ov in overrides or []:
-        parts, value = parse_override(ov)
+    parsed = [(parse_override(ov), ov) for ov in overrides or []]
+    for (parts, value), _ in parsed:
+        # switching the mobility model or the protocol drops the file's keys meant for the old one
+        for section, key in (("mobility", "model"), ("protocol", "name")):
+            table = raw.get(section)
+            if parts == [section, key] and isinstance(table, dict) and table.get(key) != value:
+                raw[section] = {}
+    for (parts, value), ov in parsed:
         _apply_override(raw, parts, value, ov)
     for section in raw:
         if section not in SCHEMA and section != "traffic":
@@ -287,8 +298,9 @@ def _validate_table(source: str, name: str, table: dict, schema: dict) -> Sectio
             raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
         if not isinstance(value, types):
             raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
-        if isinstance(value, float) and math.isnan(value) and key not in ("tx_power",):
-            raise ScenarioError(f"{source}: {name}.{key} = nan: expected {what}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what} "
+                                f"(a finite number)")
         if isinstance(check, tuple):
             if value not in check:
                 raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
@@ -303,6 +315,21 @@ def _validate_table(source: str, name: str, table: dict, schema: dict) -> Sectio
 
 def _cross_checks(sc: Scenario) -> None:
     src = sc.source
+    given = sc.raw.get("radio", {})
+    if sc.radio.propagation == "unit-disk":
+        if sc.nodes.battery_j > 0:
+            raise ScenarioError(f"{src}: nodes.battery_j needs a radio propagation model (energy "
+                                f"is not modelled with radio.propagation = 'unit-disk')")
+        for key in ("exponent", "sigma", "shadowing"):
+            if key in given:
+                raise ScenarioError(f"{src}: radio.{key} has no effect with radio.propagation = "
+                                    f"'unit-disk'")
+    else:
+        for key in ("range", "delay", "bitrate"):
+            if key in given:
+                raise ScenarioError(
+                    f"{src}: radio.{key} applies only to radio.propagation = 'unit-disk' "
+                    f"(got {sc.radio.propagation!r}, whose range follows from the profile)")
     if sc.nodes.placement == "file" and not sc.nodes.file:
         raise ScenarioError(f"{src}: nodes.placement = 'file' needs nodes.file = PATH")
     for i, t in enumerate(sc.traffic):

@@ -98,3 +98,55 @@ def test_protocols_lists_plugins():
     assert p.returncode == 0, p.stderr
     names = {r["name"] for r in json.loads(p.stdout)}
     assert {"flooding", "aodv", "dsdv", "none"} <= names
+
+
+def test_output_to_a_device_or_fifo_writes_through(tmp_path):
+    fifo = tmp_path / "trace.fifo"
+    os.mkfifo(fifo)
+    import threading
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    p = meshnet("run", "line", "-p", "flooding", "--duration", "2", "--json", "--trace", str(fifo))
+    reader.join(timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert fifo.is_fifo() and '"ev":"data_sent"' in got[0]
+    p = meshnet("run", "line", "--duration", "1", "--json", "--trace", os.devnull)
+    assert p.returncode == 0 and os.path.exists(os.devnull)
+    assert not os.path.isfile(os.devnull)
+
+
+def test_output_through_a_symlink_replaces_the_target_with_normal_permissions(tmp_path):
+    real = tmp_path / "real.jsonl"
+    real.write_text("old")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    p = meshnet("run", "line", "--duration", "1", "--json", "--trace", str(link))
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and '"ev"' in real.read_text()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert real.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path):
+    p = meshnet("run", "line", "--duration", "1", "--trace", "/proc/meshnet-test.jsonl")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "cannot write" in p.stderr or "does not exist" in p.stderr
+
+
+def test_sigterm_leaves_no_partial_output(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--json",
+                             "--trace", "t.jsonl", "--pcap", "p.pcap"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(tmp_path.iterdir()) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert list(tmp_path.iterdir()) == []

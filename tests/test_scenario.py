@@ -31,7 +31,14 @@ def test_overrides_are_typed_and_reach_any_section():
 
 @pytest.mark.parametrize("raw, words", [
     ({"nodes": {"cuont": 3}}, ["nodes.cuont", "allowed", "count"]),
-    ({"nodes": {"count": 0}}, ["nodes.count = 0", ">= 1"]),
+    ({"nodes": {"count": 0}}, ["nodes.count = 0", "1..65534"]),
+    ({"nodes": {"count": 70000}}, ["nodes.count = 70000", "address plan"]),
+    ({"traffic": [{"flows": 1, "rate": float("inf")}]}, ["traffic.0.rate = inf", "finite"]),
+    ({"traffic": [{"flows": 1, "size": 70000}]}, ["traffic.0.size", "65507"]),
+    ({"traffic": [{"flows": 1, "ttl": 300}]}, ["traffic.0.ttl", "1..255"]),
+    ({"area": {"width": float("nan")}}, ["area.width = nan"]),
+    ({"radio": {"propagation": "two-ray", "range": 100}}, ["radio.range", "unit-disk"]),
+    ({"radio": {"propagation": "unit-disk"}, "nodes": {"battery_j": 5}}, ["nodes.battery_j"]),
     ({"nodes": {"count": "ten"}}, ["nodes.count = 'ten'", "integer"]),
     ({"nodes": {"count": True}}, ["nodes.count = True"]),
     ({"scenario": {"duration": -5}}, ["scenario.duration = -5", "> 0"]),
@@ -67,3 +74,12 @@ def test_bad_override_syntax():
         load_scenario("default", ["nodes.count"])
     with pytest.raises(ScenarioError, match="section.key"):
         load_scenario("default", ["count=3"])
+
+
+def test_switching_model_or_protocol_with_set_drops_the_old_keys():
+    sc = load_scenario("default", ["mobility.model=static"])
+    assert sc.mobility.model == "static" and sc.mobility.extra == {}
+    sc = load_scenario("broch", ['protocol.name="dsdv"', "protocol.settling_time=3.0"])
+    assert sc.protocol.extra == {"settling_time": 3.0}
+    sc = load_scenario("broch", ["mobility.model=random-walk", "mobility.interval=5"])
+    assert sc.mobility.extra == {"interval": 5}

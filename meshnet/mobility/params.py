@@ -42,6 +42,7 @@ def _fmt(value: float) -> str:
 
 
 _POSITIVE = dict(low=0.0, strict_low=True)
+_STEP = dict(low=0.1)  # course changes more often than every 0.1 s only cost time
 
 _PARAMS: dict[str, dict[str, _Param]] = {
     "static": {},
@@ -54,12 +55,12 @@ _PARAMS: dict[str, dict[str, _Param]] = {
     "random-walk": {
         "min_speed": _Param(0.0),
         "max_speed": _Param(5.0),
-        "interval": _Param(10.0, **_POSITIVE),
+        "interval": _Param(10.0, **_STEP),
     },
     "gauss-markov": {
         "mean_speed": _Param(5.0),
         "alpha": _Param(0.75, high=1.0),
-        "interval": _Param(1.0, **_POSITIVE),
+        "interval": _Param(1.0, **_STEP),
         "sigma_speed": _Param(1.0),
         "sigma_dir": _Param(0.5),
         "edge_margin": _Param(None, optional=True),
