@@ -177,7 +177,7 @@ class FriisPropagation(Propagation):
         return d if d >= self._near_m else 0.0
 
 
-class TwoRayGroundPropagation(Propagation):
+class TwoRayGroundPropagation(FriisPropagation):
     """ns-2 ``Propagation/TwoRayGround`` (tworayground.cc): Friis below the crossover."""
 
     name = "two-ray"
@@ -198,15 +198,10 @@ class TwoRayGroundPropagation(Propagation):
     def rx_power_dbm(self, tx_power_dbm: float, distance_m: float) -> float:
         if distance_m >= self.crossover_m:
             return tx_power_dbm + self._tworay_k - 40.0 * math.log10(distance_m)
-        if distance_m < self._near_m:
-            self._check_distance(distance_m)
-            distance_m = self._near_m
-        return tx_power_dbm + self._friis_k - 20.0 * math.log10(distance_m)
+        return super().rx_power_dbm(tx_power_dbm, distance_m)
 
     def range_m(self, tx_power_dbm: float, threshold_dbm: float) -> float:
-        d = 10.0 ** ((tx_power_dbm + self._friis_k - threshold_dbm) / 20.0)
-        if d < self._near_m:
-            return 0.0
+        d = super().range_m(tx_power_dbm, threshold_dbm)
         if d < self.crossover_m:
             return d
         return 10.0 ** ((tx_power_dbm + self._tworay_k - threshold_dbm) / 40.0)
@@ -217,7 +212,7 @@ class TwoRayGroundPropagation(Propagation):
         return out
 
 
-class LogDistancePropagation(Propagation):
+class LogDistancePropagation(FriisPropagation):
     """Log-distance path loss, reference loss from Friis at ``d0``, Friis inside ``d0``."""
 
     name = "log-distance"
@@ -245,15 +240,10 @@ class LogDistancePropagation(Propagation):
     def rx_power_dbm(self, tx_power_dbm: float, distance_m: float) -> float:
         if distance_m >= self.d0:
             return tx_power_dbm + self._k - self._n10 * math.log10(distance_m)
-        if distance_m < self._near_m:
-            self._check_distance(distance_m)
-            distance_m = self._near_m
-        return tx_power_dbm + self._friis_k - 20.0 * math.log10(distance_m)
+        return super().rx_power_dbm(tx_power_dbm, distance_m)
 
     def range_m(self, tx_power_dbm: float, threshold_dbm: float) -> float:
-        d = 10.0 ** ((tx_power_dbm + self._friis_k - threshold_dbm) / 20.0)
-        if d < self._near_m:
-            return 0.0
+        d = super().range_m(tx_power_dbm, threshold_dbm)
         if d < self.d0:
             return d
         return 10.0 ** ((tx_power_dbm + self._k - threshold_dbm) / self._n10)
