@@ -153,7 +153,9 @@ class UnitDiskMac(Mac):
         sim = ch.sim
         node = self.node
         self.busy = False
-        if not node.alive:
+        if not node.alive:  # died on the air: flush() no longer held this frame
+            if frame.kind == DATA:
+                sim.drop(node, frame.packet, "node_dead")
             return
         t = sim.sched.now
         if frame.dst_index < 0:

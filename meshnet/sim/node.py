@@ -172,7 +172,7 @@ class SimNode:
             next_hop = proto.forward(packet, prev_hop)
             if next_hop is None:
                 if not self._handled:
-                    sim.discard(packet)  # a redundant copy (e.g. duplicate flood)
+                    sim.discard(self, packet)  # a redundant copy (e.g. duplicate flood)
                 return
         else:
             route = self.routes.lookup(packet.dst)

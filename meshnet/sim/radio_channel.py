@@ -457,16 +457,20 @@ class RadioChannel(Channel):
             tx.lost_other += 1
 
     def abort_tx(self, i: int) -> None:
-        """Node ``i`` stops radiating at once (it died): the frame is lost everywhere."""
+        """Node ``i`` stops radiating at once (it died): the frame is lost everywhere. Its
+        ``on_end`` still runs, with no receiver: for an ACK it belongs to the other node's MAC,
+        which would otherwise wait for it forever."""
         tx = self.transmitting[i]
         if tx is None:
             return
-        now = self.sim.sched.now
+        sched = self.sim.sched
+        now = sched.now
         tx.entry.cancel()
         self.transmitting[i] = None
         self.extra_j[i] += tx.tx_j * (now - tx.start)
         self._release(tx, now, judge=False)
         self.idle_since[i] = now
+        sched.call_at(now, tx.on_end, tx, [])
 
     # ------------------------------------------------------------------ ideal MAC path
     def ideal_tx(self, i: int, psdu: int, dst: int, on_end: Callable) -> Transmission:

@@ -39,7 +39,8 @@ class Simulation:
         self.max_speed = max((t.max_speed for t in self.trajectories), default=0.0)
         self.index_of = {a: i for i, a in enumerate(world.addresses)}
         self.metrics = MetricsCollector(self.bus)
-        self.live: dict[int, int] = {}
+        self.live: dict[int, int] = {}  # uid -> copies in custody (queues, buffers, the air)
+        self.delivered_uids: set[int] = set()
         self._uid = 0
         self.links: set[tuple[int, int]] = set()
         self.nodes = [SimNode(self, i, world.names[i], world.addresses[i],
@@ -144,12 +145,20 @@ class Simulation:
         self.bus.emit(self.sched.now, "data_dropped",
                       {"node": node.name, "uid": packet.uid, "reason": reason})
 
-    def discard(self, packet: Packet) -> None:
-        """A redundant copy vanishes (duplicate suppression); not a drop."""
-        self.custody(packet.uid, -1)
+    def discard(self, node: SimNode, packet: Packet) -> None:
+        """A redundant copy vanishes (duplicate suppression); not a drop. But when it is the last
+        copy of a packet that never reached its destination (a flood that died out among nodes
+        that had all seen it), the packet is lost: a ``duplicate`` drop, or it would end in no
+        state at all."""
+        uid = packet.uid
+        if self.live.get(uid, 0) <= 1 and uid not in self.delivered_uids:
+            self.drop(node, packet, "duplicate")
+        else:
+            self.custody(uid, -1)
 
     def deliver(self, node: SimNode, packet: Packet) -> None:
         self.custody(packet.uid, -1)
+        self.delivered_uids.add(packet.uid)
         now = self.sched.now
         self.bus.emit(now, "data_delivered", {
             "node": node.name, "uid": packet.uid, "hops": packet.hops,
