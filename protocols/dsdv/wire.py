@@ -28,7 +28,8 @@ odd/even and metric mismatch) with :class:`~meshnet.protocol_api.DecodeError`.
 
 from __future__ import annotations
 
-import socket
+import functools
+import ipaddress
 import struct
 from dataclasses import dataclass
 
@@ -73,7 +74,7 @@ def encode(update: Update) -> bytes:
     parts = [_HEADER.pack(VERSION, FLAG_FULL if update.full else 0, len(update.entries))]
     for e in update.entries:
         _check_entry(e.seqno, e.metric, ValueError)
-        parts.append(_ENTRY.pack(socket.inet_aton(e.dst), e.seqno, e.metric))
+        parts.append(_ENTRY.pack(_packed(e.dst), e.seqno, e.metric))
     return b"".join(parts)
 
 
@@ -97,8 +98,23 @@ def decode(data: bytes) -> Update:
     for i in range(count):
         raw_dst, seqno, metric = _ENTRY.unpack_from(data, HEADER_SIZE + i * ENTRY_SIZE)
         _check_entry(seqno, metric, DecodeError, index=i)
-        entries.append(Entry(socket.inet_ntoa(raw_dst), seqno, metric))
+        entries.append(Entry(_dotted(raw_dst), seqno, metric))
     return Update(bool(flags & FLAG_FULL), tuple(entries))
+
+
+@functools.lru_cache(maxsize=4096)
+def _packed(address: str) -> bytes:
+    """Dotted quad -> 4 bytes; ValueError for anything else ("10.1" included). Cached: updates
+    repeat the same few destinations."""
+    if not isinstance(address, str):  # IPv4Address would take an int or 4 bytes too
+        raise ValueError(f"destination must be a dotted-quad string, got {address!r}")
+    return ipaddress.IPv4Address(address).packed
+
+
+@functools.lru_cache(maxsize=4096)
+def _dotted(raw: bytes) -> str:
+    """4 bytes -> dotted quad (cached, as for ``_packed``)."""
+    return "%d.%d.%d.%d" % tuple(raw)
 
 
 def _check_entry(seqno: int, metric: int, exc: type[Exception], index: int | None = None) -> None:
