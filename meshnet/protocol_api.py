@@ -13,6 +13,7 @@ address; a protocol passes it as a next hop to reach every one-hop neighbour.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator, Protocol as _TypingProtocol
 
@@ -201,9 +202,13 @@ def _coerce(proto: str, key: str, value: Any, default: Any) -> Any:
             return value
     elif isinstance(default, float):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if value < 0:
+            # NaN passes every "< 0" test and then stalls timers (a NaN delay never comes)
+            number = float(value) if isinstance(value, float) or abs(value) < 2**1023 else math.inf
+            if not math.isfinite(number):
+                raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be a finite number")
+            if number < 0:
                 raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be >= 0")
-            return float(value)
+            return number
     elif isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
             if value < 0:

@@ -42,11 +42,7 @@ class AodvParams:
             raise ProtocolConfigError(
                 f"protocol.link_detection = {self.link_detection!r}: allowed values are "
                 + ", ".join(repr(v) for v in LINK_DETECTION))
-        for name in ("hello_interval", "active_route_timeout", "node_traversal_time"):
-            if getattr(self, name) <= 0:
-                raise ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: must be > 0")
-        if self.net_diameter < 1 or self.ttl_start < 1:
-            raise ProtocolConfigError("protocol.net_diameter and protocol.ttl_start must be >= 1")
+        self._check()
         if self.net_traversal_time <= 0:
             self.net_traversal_time = 2 * self.node_traversal_time * self.net_diameter
         if self.path_discovery_time <= 0:
@@ -57,6 +53,36 @@ class AodvParams:
             self.delete_period = 5 * max(self.active_route_timeout, self.hello_interval)
         for name in ("net_traversal_time", "path_discovery_time", "my_route_timeout", "delete_period"):
             setattr(self, name, round(getattr(self, name), 9))  # 2.8, not 2.8000000000000003
+
+    def _check(self) -> None:
+        """Reject values that would stall or storm the protocol (a zero interval fires timers
+        back to back, a zero TTL increment repeats the first ring forever). Comparisons are
+        written so that NaN fails them too."""
+        def bad(name: str, why: str) -> ProtocolConfigError:
+            return ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: {why}")
+
+        for name in ("hello_interval", "active_route_timeout", "node_traversal_time",
+                     "queue_timeout"):
+            if not getattr(self, name) > 0:
+                raise bad(name, "must be > 0")
+        for name in ("my_route_timeout", "delete_period", "path_discovery_time",
+                     "net_traversal_time", "broadcast_jitter"):
+            if not getattr(self, name) >= 0:
+                raise bad(name, "must be >= 0 (0: derived)" if name != "broadcast_jitter"
+                          else "must be >= 0")
+        for name in ("allowed_hello_loss", "ttl_increment", "queue_len"):
+            if not getattr(self, name) >= 1:
+                raise bad(name, "must be >= 1")
+        for name in ("rreq_retries", "rreq_rate_limit", "rerr_rate_limit", "timeout_buffer"):
+            if not getattr(self, name) >= 0:
+                raise bad(name, "must be >= 0")
+        for name in ("ttl_start", "ttl_threshold", "net_diameter"):
+            if not 1 <= getattr(self, name) <= 255:
+                raise bad(name, "must be in 1..255 (an IP TTL)")
+        if not self.ttl_start <= self.ttl_threshold <= self.net_diameter:
+            raise ProtocolConfigError(
+                f"protocol.ttl_start ({self.ttl_start}) <= protocol.ttl_threshold "
+                f"({self.ttl_threshold}) <= protocol.net_diameter ({self.net_diameter}) must hold")
 
     @property
     def enable_hello(self) -> bool:

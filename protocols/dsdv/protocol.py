@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from meshnet.protocol_api import BROADCAST, Packet, Protocol
+from meshnet.protocol_api import BROADCAST, Packet, Protocol, ProtocolConfigError
 
 from .queue import PacketQueue
 from .table import DsdvEntry, DsdvTable
@@ -49,6 +49,20 @@ class DsdvParams:
     max_queue_len: int = 500  # packets buffered in all
     max_queued_per_dst: int = 5  # packets buffered per destination
     max_queue_time: float = 30.0  # s a buffered packet may wait
+
+    def __post_init__(self) -> None:
+        """Reject values that break the protocol: a zero period sends updates back to back (a
+        control storm), a weight outside [0, 1] makes the settling average diverge. Comparisons
+        are written so that NaN fails them too."""
+        checks = (("periodic_update_interval", self.periodic_update_interval > 0, "must be > 0"),
+                  ("settling_time", self.settling_time >= 0, "must be >= 0"),
+                  ("weighted_factor", 0 <= self.weighted_factor <= 1, "must be in [0, 1]"),
+                  ("holdtimes", self.holdtimes >= 1, "must be >= 1"),
+                  ("route_aggregation_time", self.route_aggregation_time >= 0, "must be >= 0"),
+                  ("max_queue_time", self.max_queue_time >= 0, "must be >= 0"))
+        for name, ok, why in checks:
+            if not ok:
+                raise ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: {why}")
 
 
 class DSDV(Protocol):
