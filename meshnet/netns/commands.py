@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -41,8 +42,19 @@ def _status_line(emu: Any, t: float) -> None:
           flush=True)
 
 
+def _bad_emulate_args(args: argparse.Namespace) -> str | None:
+    """Checked before anything starts: a NaN duration would stop at once (every comparison with
+    it is false) and report success, an infinite one is what 0 already means."""
+    d = args.duration
+    if d is not None and not (math.isfinite(d) and d >= 0):
+        return f"--duration {d}: must be a finite number of seconds >= 0 (0 = until Ctrl-C)"
+    if not (math.isfinite(args.interval) and args.interval > 0):
+        return f"--interval {args.interval}: must be a finite number of seconds > 0"
+    return None
+
+
 def cmd_emulate(args: argparse.Namespace) -> int:
-    if (msg := _preflight()):
+    if (msg := _bad_emulate_args(args)) or (msg := _preflight()):
         return _fail(msg)
     from meshnet.scenario import ScenarioError
 
@@ -51,8 +63,6 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
     try:
         validate_run_name(args.name)
-        if args.duration is not None and args.duration < 0:
-            raise ValueError(f"--duration {args.duration}: must be >= 0 (0 = until Ctrl-C)")
         first = {"shown": False}
 
         def status(emu: Any, t: float) -> None:
