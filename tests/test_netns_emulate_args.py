@@ -30,7 +30,7 @@ def test_bad_numbers_are_one_line_and_exit_2_before_anything_starts(flag, value,
     args = _parse(["emulate", "line", flag, value, "--name", "x"])
     assert args.func(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"meshnet: {flag} ") and err.count("\n") == 1, err
+    assert err.startswith(f"meshnet: error: {flag} ") and err.count("\n") == 1, err
 
 
 def test_duration_zero_still_means_until_ctrl_c():

@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> int:
-    print(f"meshnet: {message}", file=sys.stderr)
+    print(f"meshnet: error: {message}", file=sys.stderr)
     return status
 
 
