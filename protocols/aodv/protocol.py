@@ -21,6 +21,9 @@ Departures from the letter of the RFC, each for a reason:
 * A live direct route to a neighbour is not replaced by a longer route while its sequence number
   is unknown (see :meth:`RoutingTable.offer`); a route learnt from the neighbour itself keeps the
   sequence number the node already held for it.
+* A route that expires unused (ACTIVE_ROUTE_TIMEOUT) gets its sequence number incremented, as a
+  broken one does (§6.11); the RFC keeps it, and rule §6.2 (iii) would then adopt any route at
+  the same number, including a stale one that still leads back through this node.
 * ``link_detection`` picks one mechanism: with "hello", MAC failures are not acted on (the
   backend drops the frame) and links break by hello loss; with "link-layer" no hellos are sent.
 """
