@@ -37,7 +37,7 @@ def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
                                     f"({r['events_per_s']:,} events/s)")
     console.print(t)
     if r["drops"]:
-        d = Table(title="packets dropped, by reason", title_justify="left")
+        d = Table(title="drops by reason", title_justify="left", min_width=30)
         d.add_column("reason")
         d.add_column("packets", justify="right")
         for reason, count in sorted(r["drops"].items(), key=lambda kv: -kv[1]):
