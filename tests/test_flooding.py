@@ -39,3 +39,20 @@ def test_mobile_flooding_conserves_packets():
     r = make_sim("default", 'protocol.name="flooding"', "scenario.duration=30").run()
     assert r["sent"] > 0 and r["delivered"] > 0
     assert_conserved(r)
+
+
+def test_a_revived_node_runs_only_its_new_protocol_instance():
+    """Timers armed by the instance that died must not fire after the node is revived."""
+    sim = make_sim("line", "scenario.duration=60")  # AODV: hellos every second
+    sim.run_until(5)
+    old = sim.nodes[4].protocol
+    fired = []
+    sim.nodes[4].call_later(2.0, fired.append, "old")
+    sim.kill(4)
+    sim.run_until(6)
+    sim.revive(4)
+    assert sim.nodes[4].protocol is not old
+    sim.run_until(20)
+    assert fired == []
+    r = sim.run()
+    assert_conserved(r)

@@ -82,10 +82,12 @@ class SimNode:
         self._timers: list = []
         self._per_packet = False
         self._on_data: Callable | None = None
+        self._generation = 0  # bumped per protocol instance: timers of a dead instance never fire
 
     # --- lifecycle ---------------------------------------------------------------------------
     def attach(self, protocol: Protocol) -> None:
         self.protocol = protocol
+        self._generation += 1
         cls = type(protocol)
         self._per_packet = cls.per_packet
         self._on_data = protocol.on_data if cls.on_data is not Protocol.on_data else None
@@ -96,10 +98,10 @@ class SimNode:
         return self.sim.sched.now
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any):
-        return self.sim.sched.call_later(delay, self._guarded, fn, args)
+        return self.sim.sched.call_later(delay, self._guarded, self._generation, fn, args)
 
-    def _guarded(self, fn, args) -> None:
-        if self.alive:
+    def _guarded(self, generation: int, fn, args) -> None:
+        if self.alive and generation == self._generation:
             fn(*args)
 
     def broadcast(self, payload: bytes) -> None:
