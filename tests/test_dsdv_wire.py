@@ -1,6 +1,5 @@
 """DSDV wire format: hand-assembled bytes, round trips, rejection of malformed input, fuzzing."""
 
-import struct
 
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -9,7 +9,6 @@ another implementation of the same interface; nodes and protocols do not know wh
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -184,10 +183,3 @@ class UnitDiskMac(Mac):
         self.data.clear()
         return out
 
-
-def disk_range(propagation, tx_power: float, profile) -> float:
-    """Median reception range of a propagation model, for channels that need a disk."""
-    r = getattr(propagation, "range_m", None)
-    if r is None:
-        return math.inf
-    return r(tx_power, profile.sensitivity_dbm)

@@ -79,7 +79,6 @@ class SimNode:
         self.mac = None
         self.held: dict[int, Packet] = {}  # id(packet) -> packet the protocol buffers
         self._handled = False
-        self._timers: list = []
         self._per_packet = False
         self._on_data: Callable | None = None
         self._generation = 0  # bumped per protocol instance: timers of a dead instance never fire

@@ -14,9 +14,10 @@ from ..metrics import MetricsCollector
 from ..protocol_api import Packet, ProtocolConfigError
 from ..scenario import Scenario, ScenarioError
 from ..world import World, build_world
-from .channel import Channel, Frame, UnitDiskChannel, disk_range
+from .channel import Channel, Frame, UnitDiskChannel
 from .engine import Scheduler
 from .node import SimNode
+from .radio_channel import RadioChannel
 
 
 class Simulation:
@@ -67,11 +68,6 @@ class Simulation:
         w = self.world
         if r.propagation == "unit-disk":
             return UnitDiskChannel(self, float(r.range), float(r.delay), float(r.bitrate))
-        try:
-            from .radio_channel import RadioChannel
-        except ImportError:
-            rng = disk_range(w.propagation, w.tx_power, w.profile)
-            return UnitDiskChannel(self, rng, float(r.delay), float(w.profile.bitrate_bps))
         return RadioChannel(self, w.profile, w.propagation, use_mac=bool(r.mac),
                             shadowing=r.shadowing)
 
