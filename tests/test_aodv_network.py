@@ -175,6 +175,19 @@ def grid_links(w: int, h: int) -> set[frozenset[int]]:
     return links
 
 
+def reachable(links: set[frozenset[int]], src: int) -> set[int]:
+    seen, todo = {src}, [src]
+    while todo:
+        i = todo.pop()
+        for link in links:
+            if i in link:
+                (j,) = link - {i}
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+    return seen
+
+
 @pytest.mark.parametrize("mode", ["link-layer", "hello"])
 def test_line_first_packet_finds_multi_hop_route(mode):
     net = Net(8, line_links(8), link_detection=mode)
@@ -220,7 +233,8 @@ def test_grid_link_break_rerr_and_rediscovery(mode):
 
 
 @pytest.mark.parametrize("seed,mode", [(1, "link-layer"), (2, "hello"), (3, "link-layer"),
-                                       (4, "hello")])
+                                       (4, "hello"), (13, "hello"), (15, "link-layer"),
+                                       (17, "hello"), (17, "link-layer"), (21, "hello")])
 def test_loop_free_under_moving_nodes(seed, mode):
     rng = random.Random(seed)
     n, size, reach = 20, 1000.0, 300.0
@@ -235,6 +249,7 @@ def test_loop_free_under_moving_nodes(seed, mode):
     flows = [(rng.randrange(n), rng.randrange(n)) for _ in range(8)]
     flows = [(s, d) for s, d in flows if s != d]
     uid = itertools.count()
+    connected = 0  # packets sent while a path existed: the rest may be undeliverable
     for step in range(240):  # 60 s of 0.25 s steps
         for p, v in zip(pos, vel):
             for k in (0, 1):
@@ -244,6 +259,7 @@ def test_loop_free_under_moving_nodes(seed, mode):
                     p[k] = min(max(p[k], 0), size)
         net.links = links()
         for s, d in flows:
+            connected += d in reachable(net.links, s)
             net.send_data(s, d, next(uid))
         net.run_until(net.now + 0.25)
         for dst in range(n):  # also between changes: links moved under the routes
@@ -251,4 +267,4 @@ def test_loop_free_under_moving_nodes(seed, mode):
                 if i != dst:
                     net.path(i, dst)
     assert net.loop_checks > 100
-    assert len(net.delivered) > 0.5 * next(uid)
+    assert len(net.delivered) > 0.6 * connected, (len(net.delivered), connected, next(uid))

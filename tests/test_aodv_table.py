@@ -73,6 +73,25 @@ def test_rate_limiter_sliding_window():
     assert RateLimiter(limit=0).allow(0.0)
 
 
+def test_rate_limiter_slot_is_free_when_next_free_says_so():
+    """``(s + 1) - 1 < s`` in floating point: a timer set for next_free() must find the slot
+    free, or it is re-armed at zero delay forever."""
+    s = 7.232753387141089
+    r = RateLimiter(limit=1)
+    assert r.allow(s) and not r.allow(s + 0.5)
+    assert r.allow(r.next_free(s + 0.5))
+
+
+def test_precursors_survive_a_next_hop_change():
+    """Upstream nodes still route through us after our next hop changes: they must hear the
+    RERR when the new route breaks."""
+    t = RoutingTable()
+    e = t.force("10.99.0.9", "10.99.0.2", 4, 5, True, 10.0)
+    e.precursors |= {"10.99.0.3", "10.99.0.4"}
+    t.offer("10.99.0.9", "10.99.0.4", 3, 6, 10.0)
+    assert e.next_hop == "10.99.0.4" and e.precursors == {"10.99.0.3"}
+
+
 def test_expired_returns_each_entry_once_even_with_stale_deadlines():
     """Two stale heap items moved onto the same current deadline must not expire the entry
     twice (invalidated, then deleted at once, losing its sequence number and hop count)."""

@@ -24,6 +24,10 @@ Departures from the letter of the RFC, each for a reason:
 * A route that expires unused (ACTIVE_ROUTE_TIMEOUT) gets its sequence number incremented, as a
   broken one does (§6.11); the RFC keeps it, and rule §6.2 (iii) would then adopt any route at
   the same number, including a stale one that still leads back through this node.
+* A route keeps its precursors when its next hop changes (less the new next hop): the upstream
+  nodes still route through this node. Dropping them left their route, kept alive by their own
+  data, pointing at us after ours broke; once DELETE_PERIOD had erased our sequence number we
+  accepted an older reply that led back through them, closing a loop.
 * ``link_detection`` picks one mechanism: with "hello", MAC failures are not acted on (the
   backend drops the frame) and links break by hello loss; with "link-layer" no hellos are sent.
 """

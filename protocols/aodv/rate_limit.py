@@ -12,7 +12,9 @@ class RateLimiter:
         self._sent: deque[float] = deque()
 
     def _trim(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.window:
+        # Same arithmetic as next_free: ``now - window`` can round below a slot that
+        # next_free says is free at ``now``, and a timer set for then would spin at zero delay.
+        while self._sent and self._sent[0] + self.window <= now:
             self._sent.popleft()
 
     def allow(self, now: float) -> bool:

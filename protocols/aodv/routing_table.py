@@ -123,8 +123,9 @@ class RoutingTable:
 
     def _replace(self, e: RouteEntry, next_hop: str, hops: int, seq: int, valid_seq: bool,
                  expires: float) -> None:
-        if e.next_hop != next_hop:
-            e.precursors.clear()
+        # Upstream nodes still route through us whatever our next hop: forgetting them would
+        # leave them a black hole when this route breaks, kept alive by their own data.
+        e.precursors.discard(next_hop)
         e.next_hop, e.hops, e.seq, e.valid_seq = next_hop, hops, seq, valid_seq
         e.state = RouteState.VALID
         e.expires = expires
