@@ -300,14 +300,17 @@ def test_rerr_received_invalidates_and_propagates():
     assert sent_messages(ctx, RERR) == []
 
 
-def test_forwarding_without_route_sends_rerr_towards_source():
+def test_forwarding_without_route_broadcasts_rerr_to_the_upstream_neighbours():
+    # the reverse route to the source runs via A, but the packet may have come from another
+    # neighbour: the RERR is broadcast so the node that actually forwarded it hears it
     ctx, proto = make()
     proto.on_control(A, rreq(dst=D, orig="10.0.0.50", rreq_id=3))  # route back to 10.0.0.50 via A
     ctx.take_sent()
     p = packet(src="10.0.0.50")
     proto.on_no_route(p)
+    ctx.advance(0.05)  # broadcast jitter
     [(to, rerr)] = sent_messages(ctx, RERR)
-    assert to == A and rerr.unreachable[0][0] == D
+    assert to == BROADCAST and rerr.unreachable[0][0] == D
     assert ctx.dropped == [(p, "no_route")]
 
 

@@ -28,6 +28,9 @@ Departures from the letter of the RFC, each for a reason:
   nodes still route through this node. Dropping them left their route, kept alive by their own
   data, pointing at us after ours broke; once DELETE_PERIOD had erased our sequence number we
   accepted an older reply that led back through them, closing a loop.
+* A node asked to forward data it has no route for broadcasts its RERR (§6.11 case ii) instead
+  of unicasting it along the reverse route to the source, which may not run through the
+  neighbour that actually sent the packet.
 * ``link_detection`` picks one mechanism: with "hello", MAC failures are not acted on (the
   backend drops the frame) and links break by hello loss; with "link-layer" no hellos are sent.
 """
@@ -430,17 +433,17 @@ class AODV(Protocol):
             self._no_route_for_forwarding(packet, known)
 
     def _no_route_for_forwarding(self, packet: Packet, known: RouteEntry | None) -> None:
-        """RFC §6.11 case (ii): tell the source's side that we cannot forward to ``dst``."""
+        """RFC §6.11 case (ii): tell the upstream node that we cannot forward to ``dst``.
+
+        The RERR is broadcast (IP TTL 1): the node that handed us the packet is a neighbour but
+        the data plane does not say which, and the reverse route to the source may run through
+        another neighbour. One transmission either way; only nodes routing to ``dst`` through us
+        act on it."""
         seq = known.seq if known is not None else 0
-        back = self.table.valid(packet.src)
         if self.rerr_limit.allow(self.ctx.now):
             payload = wire.encode(wire.RERR(unreachable=((packet.dst, seq),)))
-            to = back.next_hop if back is not None else BROADCAST
-            if to == BROADCAST:
-                self._broadcast(payload, jitter=True)
-            else:
-                self._send(to, payload)
-            self.ctx.emit("rerr_sent", dsts=[packet.dst], to=to, no_delete=False)
+            self._broadcast(payload, jitter=True)
+            self.ctx.emit("rerr_sent", dsts=[packet.dst], to=BROADCAST, no_delete=False)
         self.ctx.drop(packet, "no_route")
 
     def on_data(self, packet: Packet, prev_hop: str | None, next_hop: str | None) -> None:
