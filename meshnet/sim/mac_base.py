@@ -130,6 +130,21 @@ class RadioMac(Mac):
         if self.cur is None and (self.ctrl or self.data) and self.node.alive:
             self._next()
 
+    def _cca_done(self) -> None:
+        """Clear channel assessment finished (the MACs that sample the medium): transmit after
+        the rx-to-tx turnaround, or let the subclass back off (``_channel_busy``)."""
+        self.timer = None
+        if self.cur is None:
+            return
+        now = self.sched.now
+        if self.channel.cca_busy(self.i, now, self.cca):
+            self._channel_busy(now)
+            return
+        self.timer = self.sched.call_at(now + self.turnaround, self._transmit)
+
+    def _channel_busy(self, now: float) -> None:
+        raise NotImplementedError
+
     def _transmit(self) -> None:
         """Start the current fragment now (after an ACK this node is still sending)."""
         self.timer = None

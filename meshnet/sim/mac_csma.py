@@ -39,20 +39,13 @@ class CsmaCaMac(RadioMac):
         delay = int(self.rng.random() * (1 << self.be)) * self.unit
         self.timer = self.sched.call_at(t0 + delay + self.cca, self._cca_done)
 
-    def _cca_done(self) -> None:
-        self.timer = None
-        if self.cur is None:
+    def _channel_busy(self, now: float) -> None:
+        self.nb += 1
+        if self.nb > self.max_backoffs:
+            self._access_failed()
             return
-        now = self.sched.now
-        if self.channel.cca_busy(self.i, now, self.cca):
-            self.nb += 1
-            if self.nb > self.max_backoffs:
-                self._access_failed()
-                return
-            self.be = min(self.be + 1, self.max_be)
-            self._backoff(now)
-            return
-        self.timer = self.sched.call_at(now + self.turnaround, self._transmit)
+        self.be = min(self.be + 1, self.max_be)
+        self._backoff(now)
 
     def _ifs(self, psdu: int) -> float:
         p = self.profile

@@ -36,19 +36,12 @@ class ZwaveMac(RadioMac):
     def _retry(self, not_before: float) -> None:
         self._access(not_before + self._random_wait())
 
-    def _cca_done(self) -> None:
-        self.timer = None
-        if self.cur is None:
+    def _channel_busy(self, now: float) -> None:
+        self.deferrals += 1
+        if self.deferrals > MAX_BUSY_DEFERRALS:
+            self._access_failed()
             return
-        now = self.sched.now
-        if self.channel.cca_busy(self.i, now, self.cca):
-            self.deferrals += 1
-            if self.deferrals > MAX_BUSY_DEFERRALS:
-                self._access_failed()
-                return
-            self.timer = self.sched.call_at(now + self._random_wait(), self._cca_done)
-            return
-        self.timer = self.sched.call_at(now + self.turnaround, self._transmit)
+        self.timer = self.sched.call_at(now + self._random_wait(), self._cca_done)
 
 
 __all__ = ["ZwaveMac", "MAX_BUSY_DEFERRALS"]
