@@ -15,7 +15,7 @@ from collections import deque
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
 from .log_format import EventFormatter
-from .view import ALL_LOG_KINDS, FlowInfo, NodeInfo, Picture, RouteRow, Stats
+from .view import ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 400
@@ -42,12 +42,7 @@ class NetnsView:
         from ..netns.emulation import Emulation
 
         world = build_world(scenario)
-        self.scenario_name = scenario.name
-        self.protocol = scenario.protocol.name
-        self.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
-        self.area = (float(scenario.area.width), float(scenario.area.height))
-        self.duration = float(scenario.duration)
-        self.flows = tuple(FlowInfo(f.id, f.src, f.dst) for f in world.flows)
+        describe_scenario(self, scenario, world)
         self._names = list(world.names)
         self._index_of = {a: i for i, a in enumerate(world.addresses)}
         self._formatter = EventFormatter(dict(zip(world.addresses, world.names)))

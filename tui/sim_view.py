@@ -13,7 +13,7 @@ from collections import deque
 from ..scenario import Scenario
 from ..sim import Simulation
 from .log_format import EventFormatter
-from .view import ALL_LOG_KINDS, FlowInfo, LogEntry, NodeInfo, Picture, RouteRow, Stats
+from .view import ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats, describe_scenario
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 400  # newest raw events kept between two pictures
@@ -27,12 +27,7 @@ class SimView:
     def __init__(self, scenario: Scenario) -> None:
         self.sim = Simulation(scenario)
         world = self.sim.world
-        self.scenario_name = scenario.name
-        self.protocol = scenario.protocol.name
-        self.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
-        self.area = (float(scenario.area.width), float(scenario.area.height))
-        self.duration = float(scenario.duration)
-        self.flows = tuple(FlowInfo(f.id, f.src, f.dst) for f in world.flows)
+        describe_scenario(self, scenario, world)
         self._index_of = dict(self.sim.index_of)
         self._order = {name: i for i, name in enumerate(world.names)}
         self._formatter = EventFormatter({a: n for a, n in zip(world.addresses, world.names)})

@@ -121,3 +121,14 @@ class EngineView(Protocol):
     def move(self, i: int, x: float, y: float) -> None: ...
     def toggle_alive(self, i: int) -> bool: ...
     def close(self) -> None: ...
+
+
+def describe_scenario(view: object, scenario, world) -> None:
+    """Set the header attributes every view shows (name, protocol, radio, area, duration, flows)
+    from the scenario and its built world."""
+    view.scenario_name = scenario.name
+    view.protocol = scenario.protocol.name
+    view.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
+    view.area = (float(scenario.area.width), float(scenario.area.height))
+    view.duration = float(scenario.duration)
+    view.flows = tuple(FlowInfo(f.id, f.src, f.dst) for f in world.flows)
