@@ -139,23 +139,23 @@ def processes_in(inodes: set[int]) -> list[int]:
     return found
 
 
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def kill_processes(pids: list[int], grace: float = 0.5) -> list[int]:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL what is left."""
     live = [p for p in pids if pid_alive(p)]
-    for pid in live:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    _signal_all(live, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while live and time.monotonic() < deadline:
         time.sleep(0.02)
         live = [p for p in live if pid_alive(p)]
-    for pid in live:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    _signal_all(live, signal.SIGKILL)
     return pids
 
 
