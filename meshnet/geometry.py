@@ -15,6 +15,23 @@ Area = tuple[float, float]
 TAU = 2.0 * math.pi
 
 
+def is_number(value: object) -> bool:
+    """A finite int or float (bools are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_area(area: object, error: type[Exception]) -> Area:
+    """``(width, height)`` as floats, or ``error`` naming the bad side."""
+    try:
+        width, height = area  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise error(f"area = {area!r} is not allowed: expected (width, height)") from None
+    for key, side in (("area.width", width), ("area.height", height)):
+        if not is_number(side) or side < 0:
+            raise error(f"{key} = {side!r} is not allowed: expected a number >= 0")
+    return (float(width), float(height))
+
+
 def distance(a: Sequence[float], b: Sequence[float]) -> float:
     """Euclidean distance between two points."""
     return math.hypot(a[0] - b[0], a[1] - b[1])

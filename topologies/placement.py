@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import os
 import random
 
-from meshnet.geometry import Area, Point, bounding_box, centre_in_area, inside
+from meshnet.geometry import Area, Point, bounding_box, centre_in_area, check_area, inside, is_number
 
 from .errors import TopologyError
 from .files import from_file
@@ -16,10 +15,6 @@ from .regular import grid, line, ring
 PLACEMENTS = ("line", "grid", "ring", "uniform", "clusters", "file")
 
 _TOLERANCE = 1e-6
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def place(
@@ -41,14 +36,7 @@ def place(
             f"nodes.placement = {placement!r} is not allowed: "
             f"expected one of {', '.join(PLACEMENTS)}"
         )
-    try:
-        width, height = area
-    except (TypeError, ValueError):
-        raise TopologyError(f"area = {area!r} is not allowed: expected (width, height)") from None
-    for key, side in (("area.width", width), ("area.height", height)):
-        if not _is_number(side) or side < 0:
-            raise TopologyError(f"{key} = {side!r} is not allowed: expected a number >= 0")
-    box = (float(width), float(height))
+    box = check_area(area, TopologyError)
     if placement == "file":
         return _from_file(file, n, box)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -57,7 +45,7 @@ def place(
         return uniform(n, box[0], box[1], rng)
     if placement == "clusters":
         return clusters(n, box[0], box[1], rng)
-    if not _is_number(spacing) or spacing <= 0:
+    if not is_number(spacing) or spacing <= 0:
         raise TopologyError(f"nodes.spacing = {spacing!r} is not allowed: expected a number > 0")
     layout = {"line": line, "grid": grid, "ring": ring}[placement]
     points = layout(n, float(spacing))

@@ -8,7 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from meshnet.geometry import Area, Point, clamp, inside
+from meshnet.geometry import Area, Point, clamp, inside, is_number
+from meshnet.geometry import check_area as geometry_check_area
 
 from .errors import MobilityError
 
@@ -81,10 +82,6 @@ def bad_value(key: str, value: Any, allowed: str) -> MobilityError:
     return MobilityError(f"mobility.{key} = {value!r} is not allowed: expected {allowed}")
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def resolve_params(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``params`` against the model's table and fill in defaults."""
     spec = _PARAMS[model]
@@ -134,14 +131,7 @@ def resolve_params(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_area(area: Sequence[float]) -> Area:
-    try:
-        width, height = area
-    except (TypeError, ValueError):
-        raise MobilityError(f"area = {area!r} is not allowed: expected (width, height)") from None
-    for name, side in (("width", width), ("height", height)):
-        if not is_number(side) or side < 0:
-            raise MobilityError(f"area.{name} = {side!r} is not allowed: expected a number >= 0")
-    return (float(width), float(height))
+    return geometry_check_area(area, MobilityError)
 
 
 def check_initial(initial: Sequence[Sequence[float]], area: Area) -> list[Point]:
