@@ -73,14 +73,6 @@ def atomic_output(path: str | None, mode: str = "w") -> Iterator[Any]:
         raise
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, float):
-        return None
-    if isinstance(o, set):
-        return sorted(o)
-    raise TypeError(type(o).__name__)
-
-
 def _clean_json(value: Any) -> Any:
     """JSON has no inf/nan: report them as null."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -77,7 +77,6 @@ class MetricsCollector:
         delivered = len(self.delivered)
         queued = len(live_uids - self.delivered)
         dropped_by_reason: Counter[str] = Counter()
-        unaccounted = 0
         for uid, reason in self.last_drop.items():
             if uid not in self.delivered and uid not in live_uids:
                 dropped_by_reason[reason] += 1

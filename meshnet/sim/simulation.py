@@ -41,7 +41,6 @@ class Simulation:
         self.index_of = {a: i for i, a in enumerate(world.addresses)}
         self.metrics = MetricsCollector(self.bus)
         self.live: dict[int, int] = {}  # uid -> copies in custody (queues, buffers, the air)
-        self.delivered_uids: set[int] = set()
         self._uid = 0
         self.links: set[tuple[int, int]] = set()
         self.nodes = [SimNode(self, i, world.names[i], world.addresses[i],
@@ -147,14 +146,13 @@ class Simulation:
         that had all seen it), the packet is lost: a ``duplicate`` drop, or it would end in no
         state at all."""
         uid = packet.uid
-        if self.live.get(uid, 0) <= 1 and uid not in self.delivered_uids:
+        if self.live.get(uid, 0) <= 1 and uid not in self.metrics.delivered:
             self.drop(node, packet, "duplicate")
         else:
             self.custody(uid, -1)
 
     def deliver(self, node: SimNode, packet: Packet) -> None:
         self.custody(packet.uid, -1)
-        self.delivered_uids.add(packet.uid)
         now = self.sched.now
         self.bus.emit(now, "data_delivered", {
             "node": node.name, "uid": packet.uid, "hops": packet.hops,
