@@ -17,20 +17,23 @@ def assert_conserved(result: dict) -> None:
     assert sum(result["drops"].values()) == result["dropped"], result
 
 
-def next_hop_path(sim: Simulation, src: int, dst: int, limit: int = 1000) -> list[int] | None:
-    """Follow route-table next hops from src to dst; None if a hop has no route.
-    Raises AssertionError on a loop."""
-    dst_addr = sim.nodes[dst].address
+def walk_next_hops(tables, index_of: dict[str, int], src: int, dst: int,
+                   dst_addr: str) -> list[int] | None:
+    """Follow route-table next hops from ``src`` toward ``dst_addr`` (``tables[i]`` is node i's
+    table, a list or a dict); None if a hop has no route. Raises AssertionError on a loop."""
     path = [src]
-    seen = {src}
     cur = src
     while cur != dst:
-        route = sim.nodes[cur].routes.lookup(dst_addr)
+        route = tables[cur].lookup(dst_addr)
         if route is None:
             return None
-        cur = sim.index_of[route.next_hop]
-        assert cur not in seen, f"routing loop toward {dst_addr}: {path + [cur]}"
-        seen.add(cur)
+        cur = index_of[route.next_hop]
+        assert cur not in path, f"routing loop toward {dst_addr}: {path + [cur]}"
         path.append(cur)
-        assert len(path) <= limit
     return path
+
+
+def next_hop_path(sim: Simulation, src: int, dst: int) -> list[int] | None:
+    """:func:`walk_next_hops` over a simulation's nodes."""
+    return walk_next_hops([n.routes for n in sim.nodes], sim.index_of, src, dst,
+                          sim.nodes[dst].address)

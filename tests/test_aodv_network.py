@@ -14,6 +14,7 @@ from meshnet.protocol_api import BROADCAST, Packet
 from meshnet.protocols.aodv import AODV, AodvParams
 from meshnet.protocols.aodv.wire import RERR, decode
 from tests.fakes import FakeContext, FakeRoutes, FakeTimer
+from tests.simhelpers import walk_next_hops
 
 HOP_DELAY = 0.002
 
@@ -138,16 +139,11 @@ class Net:
 
     # invariants
     def path(self, src: int, dst: int) -> list[int] | None:
-        dst_addr = self.ctx[dst].address
-        path, cur = [src], src
-        while cur != dst:
-            r = self.ctx[cur].routes.lookup(dst_addr)
-            if r is None:
-                return None
-            cur = self.index_of[r.next_hop]
-            assert cur not in path, f"routing loop toward {dst_addr}: {path + [cur]} at t={self.now}"
-            path.append(cur)
-        return path
+        try:
+            return walk_next_hops([c.routes for c in self.ctx], self.index_of, src, dst,
+                                  self.ctx[dst].address)
+        except AssertionError as e:
+            raise AssertionError(f"{e} at t={self.now}") from None
 
     def route_changed(self, dst_addr: str) -> None:
         dst = self.index_of.get(dst_addr)

@@ -9,6 +9,7 @@ from meshnet.protocol_api import BROADCAST, Packet
 from meshnet.protocols.dsdv import DSDV, DsdvParams
 from meshnet.protocols.dsdv.wire import INFINITY, Entry, Update, decode, encode
 from tests.fakes import FakeContext
+from tests.simhelpers import walk_next_hops
 
 INTERVAL = DsdvParams().periodic_update_interval
 
@@ -63,15 +64,8 @@ class Mesh:
 
     def path(self, src: int, dst: int) -> list[int] | None:
         """Follow next hops; None if a hop has no route. Fails on a loop."""
-        path, node = [src], src
-        while node != dst:
-            r = self.route(node, dst)
-            if r is None:
-                return None
-            node = self.by_addr[r.next_hop]
-            assert node not in path, f"routing loop toward {dst}: {path + [node]}"
-            path.append(node)
-        return path
+        tables = {n: c.routes for n, c in self.ctxs.items()}
+        return walk_next_hops(tables, self.by_addr, src, dst, addr(dst))
 
 
 def assert_shortest_routes(mesh: Mesh) -> None:
