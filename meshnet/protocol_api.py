@@ -90,13 +90,22 @@ class NodeContext(_TypingProtocol):
     address: str
     routes: RouteTable
     random: Any  # random.Random seeded per node from the scenario seed
-    tx_power: float  # dBm
+    tx_power: float  # dBm: the node's default transmit power (the scenario's radio.tx_power)
+    power_levels: tuple[float, ...]  # dBm the radio can be set to, highest first
+    persistent: dict[str, Any]
+    """State that survives a kill and revive of this node, as a device's non-volatile memory
+    does (AODV keeps its sequence number here). Empty at first boot; a revived node gets a new
+    protocol instance and the same dict."""
 
     @property
     def now(self) -> float: ...
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle: ...
-    def broadcast(self, payload: bytes) -> None: ...
-    def send(self, next_hop: str, payload: bytes) -> None: ...
+    def broadcast(self, payload: bytes, tx_power_dbm: float | None = None) -> None:
+        """Send ``payload`` to every one-hop neighbour; ``tx_power_dbm`` (one of
+        ``power_levels``, default ``tx_power``) sets the power of this frame: it decides range,
+        interference and the energy the frame costs."""
+    def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
+        """Unicast to a one-hop neighbour, at ``tx_power_dbm`` as for :meth:`broadcast`."""
     def send_packet(self, packet: Packet) -> None:
         """Hand a data packet (e.g. one buffered during discovery) back to the data plane, which
         looks up the route again and forwards it."""

@@ -58,6 +58,9 @@ class FakeContext:
         self.address = address
         self.random = random.Random(seed)
         self.tx_power = 0.0
+        self.power_levels = (0.0, -1.0, -3.0, -5.0, -7.0, -10.0, -15.0, -25.0)
+        self.persistent: dict[str, Any] = {}
+        self.sent_power: list[float | None] = []  # tx_power_dbm of each entry of ``sent``
         self.routes = FakeRoutes(self)
         self._now = 0.0
         self._timers: list[tuple[float, int, FakeTimer, Callable[..., Any], tuple]] = []
@@ -91,11 +94,13 @@ class FakeContext:
                 fn(*args)
         self._now = end
 
-    def broadcast(self, payload: bytes) -> None:
+    def broadcast(self, payload: bytes, tx_power_dbm: float | None = None) -> None:
         self.sent.append((BROADCAST, payload))
+        self.sent_power.append(tx_power_dbm)
 
-    def send(self, next_hop: str, payload: bytes) -> None:
+    def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
         self.sent.append((next_hop, payload))
+        self.sent_power.append(tx_power_dbm)
 
     def send_packet(self, packet: Packet) -> None:
         self.data_sent.append(packet)
@@ -120,4 +125,5 @@ class FakeContext:
 
     def take_sent(self) -> list[tuple[str, bytes]]:
         out, self.sent = self.sent, []
+        self.sent_power = []
         return out

@@ -62,6 +62,7 @@ class NodeAgent:
         self.address = node.address
         self.random = random.Random(f"{seed}:{node.index}")
         self.tx_power = 0.0
+        self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
         self.routes = KernelRoutes(node.rt, node.tap_index, runtime.loop, self._route_event)
         self.counters: Counter[str] = Counter()
         self.port = protocol_cls.port

@@ -74,6 +74,7 @@ class SimNode:
         self.tx_power = tx_power
         self.random = random.Random(f"{sim.seed}:node:{index}")
         self.routes = SimRouteTable(self)
+        self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
         self.alive = True
         self.protocol: Protocol | None = None
         self.mac = None
