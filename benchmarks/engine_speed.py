@@ -17,7 +17,7 @@ from rich.table import Table
 
 from meshnet.scenario import load_scenario
 from meshnet.sim import Simulation
-from meshnet.sim.engine import Scheduler
+from meshnet.scheduler import Scheduler
 
 
 def scheduler_events_per_s(n_events: int = 1_000_000, n_timers: int = 1000) -> float:

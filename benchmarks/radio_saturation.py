@@ -23,7 +23,7 @@ from rich.table import Table
 from meshnet.radio import PROFILE_NAMES, get_profile
 from meshnet.scenario import scenario_from_dict
 from meshnet.sim import Simulation
-from meshnet.sim.channel import IP_UDP_HEADER
+from meshnet.medium import IP_UDP_HEADER
 
 
 def bound_bps(p, ip_bytes: int) -> float:

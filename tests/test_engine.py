@@ -1,6 +1,6 @@
 import pytest
 
-from meshnet.sim.engine import Scheduler
+from meshnet.scheduler import Scheduler
 
 
 def test_events_run_in_time_then_insertion_order():

@@ -11,7 +11,7 @@ import pytest
 
 from meshnet.scenario import scenario_from_dict
 from meshnet.sim import Simulation
-from meshnet.sim.radio_channel import RadioChannel
+from meshnet.medium import RadioChannel
 
 from .simhelpers import assert_conserved
 

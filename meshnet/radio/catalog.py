@@ -32,6 +32,7 @@ def radio_entry(profile: RadioProfile) -> dict[str, Any]:
         "frequency_mhz": round(profile.frequency_hz / 1e6, 3),
         "bitrate_bps": int(profile.bitrate_bps),
         "tx_power_dbm": profile.tx_power_dbm,
+        "power_levels_dbm": list(profile.power_levels),
         "tx_power_range_dbm": [profile.tx_power_min_dbm, profile.tx_power_max_dbm],
         "sensitivity_dbm": round(profile.sensitivity_dbm, 2),
         "cs_threshold_dbm": round(profile.cs_threshold_dbm, 2),

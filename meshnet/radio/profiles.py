@@ -138,6 +138,24 @@ class RadioProfile:
         for threshold models)."""
         return sinr_for_per(self.error_model, 0.01, 20)
 
+    @property
+    def power_levels(self) -> tuple[float, ...]:
+        """Output powers (dBm) the radio can be set to, highest first: the settings its
+        datasheet gives a TX current for (the CC2420's 8 PA levels), within the PA range.
+        A frame may be sent at any power in [tx_power_min_dbm, tx_power_max_dbm]; between
+        levels the TX current is interpolated."""
+        lo, hi = self.tx_power_min_dbm, self.tx_power_max_dbm
+        levels = {p for p, _ in self.currents.tx_points if lo <= p <= hi} | {self.tx_power_dbm}
+        return tuple(sorted(levels, reverse=True))
+
+    def check_tx_power(self, dbm: float) -> float:
+        """``dbm`` as a float if the radio can transmit at it, else a clear ValueError."""
+        value = float(dbm)
+        if not self.tx_power_min_dbm <= value <= self.tx_power_max_dbm:
+            raise ValueError(f"tx power {dbm!r} dBm is outside the {self.name} radio's range "
+                             f"[{self.tx_power_min_dbm:g}, {self.tx_power_max_dbm:g}] dBm")
+        return value
+
     def airtime(self, psdu_bytes: int) -> float:
         """Seconds one frame of ``psdu_bytes`` occupies the channel, preamble/SHR and PHY
         header included."""

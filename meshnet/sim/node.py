@@ -9,13 +9,10 @@ at the end of a run each generated packet is delivered, dropped with a reason, o
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+from ..medium import CTRL, DATA, IP_UDP_HEADER, Frame
 from ..protocol_api import BROADCAST, DecodeError, Packet, Protocol, Route
-from .channel import CTRL, DATA, IP_UDP_HEADER, Frame
-
-if TYPE_CHECKING:
-    from .simulation import Simulation
 
 
 class SimRouteTable:
@@ -63,8 +60,8 @@ class SimRouteTable:
 class SimNode:
     """One node. Implements NodeContext for its protocol."""
 
-    def __init__(self, sim: "Simulation", index: int, name: str, address: str,
-                 queue_len: int, tx_power: float) -> None:
+    def __init__(self, sim: Any, index: int, name: str, address: str,
+                 queue_len: int, tx_power: float, profile: Any) -> None:
         self.sim = sim
         self.index = index
         self.node_id = index
@@ -72,6 +69,8 @@ class SimNode:
         self.address = address
         self.queue_len = queue_len
         self.tx_power = tx_power
+        self.profile = profile
+        self.power_levels = profile.power_levels
         self.random = random.Random(f"{sim.seed}:node:{index}")
         self.routes = SimRouteTable(self)
         self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
@@ -104,24 +103,27 @@ class SimNode:
         if self.alive and generation == self._generation:
             fn(*args)
 
-    def broadcast(self, payload: bytes) -> None:
-        self._send_control(BROADCAST, -1, payload)
+    def broadcast(self, payload: bytes, tx_power_dbm: float | None = None) -> None:
+        self._send_control(BROADCAST, -1, payload, tx_power_dbm)
 
-    def send(self, next_hop: str, payload: bytes) -> None:
+    def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
         if next_hop == BROADCAST:
-            self._send_control(BROADCAST, -1, payload)
+            self._send_control(BROADCAST, -1, payload, tx_power_dbm)
             return
         j = self.sim.index_of.get(next_hop)
         if j is None:
             raise ValueError(f"{self.name}: send to unknown address {next_hop!r}")
-        self._send_control(next_hop, j, payload)
+        self._send_control(next_hop, j, payload, tx_power_dbm)
 
-    def _send_control(self, dst: str, dst_index: int, payload: bytes) -> None:
+    def _send_control(self, dst: str, dst_index: int, payload: bytes,
+                      tx_power_dbm: float | None) -> None:
         if not self.alive:
             return
+        if tx_power_dbm is not None:
+            tx_power_dbm = self.profile.check_tx_power(tx_power_dbm)
         port = self.protocol.port if self.protocol else 0
         frame = Frame(CTRL, self.index, dst, dst_index, None, payload,
-                      len(payload) + IP_UDP_HEADER, port)
+                      len(payload) + IP_UDP_HEADER, port, tx_power_dbm)
         if not self.mac.enqueue(frame):
             self.sim.count_control_drop(self, "queue_full")
 

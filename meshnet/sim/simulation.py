@@ -14,10 +14,9 @@ from ..metrics import MetricsCollector
 from ..protocol_api import Packet, ProtocolConfigError
 from ..scenario import Scenario, ScenarioError
 from ..world import World, build_world
-from .channel import Channel, Frame, UnitDiskChannel
-from .engine import Scheduler
+from ..medium import Channel, Frame, build_medium
+from ..scheduler import Scheduler
 from .node import SimNode
-from .radio_channel import RadioChannel
 
 
 class Simulation:
@@ -44,7 +43,7 @@ class Simulation:
         self._uid = 0
         self.links: set[tuple[int, int]] = set()
         self.nodes = [SimNode(self, i, world.names[i], world.addresses[i],
-                              self.scenario.nodes.queue_len, world.tx_power)
+                              self.scenario.nodes.queue_len, world.tx_power, world.profile)
                       for i in range(self.n)]
         self.channel = self._make_channel()
         for node in self.nodes:
@@ -63,12 +62,8 @@ class Simulation:
 
     # --- construction ------------------------------------------------------------------------
     def _make_channel(self) -> Channel:
-        r = self.scenario.radio
         w = self.world
-        if r.propagation == "unit-disk":
-            return UnitDiskChannel(self, float(r.range), float(r.delay), float(r.bitrate))
-        return RadioChannel(self, w.profile, w.propagation, use_mac=bool(r.mac),
-                            shadowing=r.shadowing)
+        return build_medium(self, self.scenario, w.profile, w.propagation)
 
     def _schedule_traffic(self) -> None:
         for flow in self.world.flows:
@@ -195,8 +190,7 @@ class Simulation:
         return self.sched.now
 
     def battery_fraction(self, i: int) -> float:
-        f = getattr(self.channel, "battery_fraction", None)
-        return f(i) if f else 1.0
+        return self.channel.battery_fraction(i)
 
     def node(self, ref: int | str) -> SimNode:
         if isinstance(ref, int):
@@ -211,9 +205,7 @@ class Simulation:
         """Teleport a node now; it stays there."""
         node = self.node(ref)
         self.trajectories[node.index].set_position(self.sched.now, x, y)
-        grid = getattr(self.channel, "grid", None)
-        if grid is not None:
-            grid.invalidate()
+        self.channel.grid.invalidate()
         if self.bus.wants("node_moved"):
             self.bus.emit(self.sched.now, "node_moved",
                           {"node": node.name, "x": round(x, 3), "y": round(y, 3), "vx": 0, "vy": 0})
@@ -267,7 +259,6 @@ class Simulation:
     def result(self) -> dict[str, Any]:
         sc = self.scenario
         m = self.metrics.result(set(self.live), self.n)
-        energy = getattr(self.channel, "total_energy_j", None)
         out: dict[str, Any] = {
             "scenario": sc.name,
             "protocol": sc.protocol.name,
@@ -279,7 +270,7 @@ class Simulation:
             "propagation": sc.radio.propagation,
         }
         out.update(m)
-        out["energy_j"] = energy() if energy else 0.0
+        out["energy_j"] = self.channel.total_energy_j()
         out["control_drops"] = self.control_drops
         out["malformed_control"] = self.malformed
         out["events"] = self.sched.executed

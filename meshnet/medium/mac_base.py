@@ -20,27 +20,24 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .channel import CTRL, DATA, Frame, Mac
-
-if TYPE_CHECKING:
-    from .radio_channel import RadioChannel, Transmission
+from .base import CTRL, DATA, Frame, Mac
 
 
 class RadioMac(Mac):
     max_retries = 0      # retransmissions after the first attempt
     ack_gap_s = 0.0      # receiver's delay before its ACK (SIFS / turnaround)
 
-    def __init__(self, channel: "RadioChannel", node) -> None:
+    def __init__(self, channel: Any, node) -> None:
         self.channel = channel
         self.node = node
         self.i = node.index
-        self.sim = channel.sim
-        self.sched = channel.sim.sched
+        self.host = channel.host
+        self.sched = channel.host.sched
         self.profile = p = channel.profile
         self.limit = node.queue_len
-        self.rng = random.Random(f"{channel.sim.seed}:mac:{node.index}")
+        self.rng = random.Random(f"{channel.host.seed}:mac:{node.index}")
         self.ctrl: deque[Frame] = deque()  # control frames go first, as in ns-2's PriQueue
         self.data: deque[Frame] = deque()
         self.cur: Frame | None = None
@@ -157,10 +154,11 @@ class RadioMac(Mac):
             return
         self.pending = self._put_on_air(self.frags[self.frag], self.cur.dst_index)
 
-    def _put_on_air(self, psdu: int, dst: int) -> "Transmission":
-        return self.channel.start_tx(self.i, psdu, dst, self._tx_done)
+    def _put_on_air(self, psdu: int, dst: int) -> Any:
+        return self.channel.start_tx(self.i, psdu, dst, self._tx_done,
+                                     tx_power=self.cur.tx_power)
 
-    def _tx_done(self, tx: "Transmission", decoded: list[int]) -> None:
+    def _tx_done(self, tx: Any, decoded: list[int]) -> None:
         if tx is not self.pending:
             return  # the node died meanwhile
         frame = self.cur
@@ -184,7 +182,7 @@ class RadioMac(Mac):
         if ch.macs[dst]._accept(frame, self.frag, last, self.i) and last:
             self.delivered = True
 
-    def _overheard(self, tx: "Transmission", decoded: list[int], dst: int) -> None:
+    def _overheard(self, tx: Any, decoded: list[int], dst: int) -> None:
         """Nodes other than the addressee decoded a unicast (802.11 sets their NAV)."""
 
     def _accept(self, frame: Frame, k: int, last: bool, sender: int) -> bool:
@@ -197,7 +195,7 @@ class RadioMac(Mac):
             self.node.on_frame(frame)
         return True
 
-    def _ack_done(self, tx: "Transmission", decoded: list[int]) -> None:
+    def _ack_done(self, tx: Any, decoded: list[int]) -> None:
         if tx is not self.pending:
             return
         if self.i in decoded:
@@ -205,7 +203,7 @@ class RadioMac(Mac):
         else:
             self._attempt_failed(tx.start + self.profile.ack_wait_s)
 
-    def _fragment_done(self, tx: "Transmission") -> None:
+    def _fragment_done(self, tx: Any) -> None:
         self._succeeded()
         self.retries = 0
         self.frag += 1
@@ -235,7 +233,7 @@ class RadioMac(Mac):
         self.pending = None
         node = self.node
         if frame.dst_index < 0:
-            nodes = self.sim.nodes
+            nodes = self.host.nodes
             receivers = [j for j in self.heard or () if nodes[j].alive]
             reason = "" if receivers else ("collision" if self.collided else "out_of_range")
             node.on_tx_end(frame, receivers, True, reason)
@@ -262,9 +260,9 @@ class RadioMac(Mac):
         self.access_failures += 1
         self._reset()
         if frame.kind == DATA:
-            self.sim.drop(self.node, frame.packet, "channel_busy")
+            self.host.drop(self.node, frame.packet, "channel_busy")
         else:
-            self.sim.count_control_drop(self.node, "channel_busy")
+            self.host.count_control_drop(self.node, "channel_busy")
         self._after()
 
 
@@ -280,10 +278,11 @@ class IdealMac(RadioMac):
         else:
             self._transmit()
 
-    def _put_on_air(self, psdu: int, dst: int) -> "Transmission":
-        return self.channel.ideal_tx(self.i, psdu, dst, self._tx_done)
+    def _put_on_air(self, psdu: int, dst: int) -> Any:
+        return self.channel.ideal_tx(self.i, psdu, dst, self._tx_done,
+                                     tx_power=self.cur.tx_power)
 
-    def _tx_done(self, tx: "Transmission", decoded: list[int]) -> None:
+    def _tx_done(self, tx: Any, decoded: list[int]) -> None:
         if tx is not self.pending:
             return
         frame = self.cur

@@ -1,4 +1,4 @@
-"""The radio channel of the simulator: received power, SINR reception, carrier sense and energy.
+"""The radio medium: received power, SINR reception, carrier sense and energy.
 
 Lean by design (the reason meshnet runs Broch's 900 s scenario in seconds, not minutes):
 
@@ -30,25 +30,22 @@ margin would make the cell 3-10x larger for sub-GHz profiles for no visible effe
 Energy: per-node state time. TX at the node's transmit power for the frame's airtime, RX while a
 node is locked onto a frame, idle otherwise (sleep is not used yet); each multiplied by
 ``profile.current_a(state) * voltage``. With ``nodes.battery_j > 0`` every node has a battery and
-is killed (``sim.kill(i, "battery")``) at the instant it runs empty.
+is killed (``host.kill(i, "battery")``) at the instant it runs empty.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..radio import Battery
-from .channel import Channel, Frame
+from .base import Channel, Frame, Host
 from .mac_base import IdealMac, RadioMac
 from .mac_csma import CsmaCaMac
 from .mac_dcf import DcfMac
 from .mac_zwave import ZwaveMac
 from .spatial import SpatialGrid
-
-if TYPE_CHECKING:
-    from .simulation import Simulation
 
 _MAC_CLASSES = {"csma-ca": CsmaCaMac, "zwave": ZwaveMac, "dcf": DcfMac}
 LINK_QUALITY_PSDU = 50      # bytes: the frame size link_quality() is quoted for
@@ -85,7 +82,7 @@ class Transmission:
     """One frame on the air: who sent it, when, and the power it puts on each nearby node."""
 
     __slots__ = ("sender", "dst", "psdu", "start", "end", "rx_j", "rx_p", "on_end", "entry",
-                 "tx_j", "lost_collision", "lost_other", "overheard")
+                 "tx_j", "lost_collision", "lost_other", "overheard", "ptx")
 
     def __init__(self, sender: int, dst: int, psdu: int, start: float, end: float,
                  on_end: Callable) -> None:
@@ -102,19 +99,20 @@ class Transmission:
         self.lost_collision = 0       # addressed receivers that lost it to interference
         self.lost_other = 0           # ... to noise (or to their own death)
         self.overheard: list[int] = []  # others locked onto a unicast until its end (NAV)
+        self.ptx = 0.0                # transmit power, dBm
 
 
 class RadioChannel(Channel):
     """SINR channel with per-profile MAC. See the module docstring for the model."""
 
-    def __init__(self, sim: "Simulation", profile, propagation, use_mac: bool = True,
-                 shadowing: str = "link") -> None:
-        self.sim = sim
+    def __init__(self, host: Host, profile, propagation, use_mac: bool = True,
+                 shadowing: str = "link", battery_j: float = 0.0) -> None:
+        self.host = host
         self.profile = profile
         self.propagation = propagation
         self.use_mac = use_mac
-        self.n = n = sim.n
-        self.rng = random.Random(f"{sim.seed}:channel")
+        self.n = n = host.n
+        self.rng = random.Random(f"{host.seed}:channel")
         self._rx_dbm = propagation.rx_power_dbm
         self._sigma = propagation.sigma_db
         self._gauss = self.rng.gauss if shadowing == "frame" else self._link_shadow
@@ -127,19 +125,21 @@ class RadioChannel(Channel):
         self.noise_mw = _mw(profile.noise_floor_dbm)
         self.cs_mw = _mw(profile.cs_threshold_dbm)
         self._clean_mw = self.noise_mw * 1e-9  # interference below this is rounding residue
-        tx_powers = [node.tx_power for node in sim.nodes] or [profile.tx_power_dbm]
-        top = max(tx_powers)
+        tx_powers = [node.tx_power for node in host.nodes] or [profile.tx_power_dbm]
+        top = max(*tx_powers, profile.tx_power_max_dbm)  # frames may be sent at any level
         self.reach = max(propagation.range_m(top, self.floor_dbm),
                          propagation.range_m(top + SHADOW_REACH_SIGMAS * self._sigma,
                                              self.sens_dbm), 1e-3)
         self.reach2 = self.reach * self.reach
-        self.grid = SpatialGrid(self.reach, sim.max_speed)
-        self._pos = [traj.position for traj in sim.trajectories]
+        self.grid = SpatialGrid(self.reach, host.max_speed)
+        self._pos = [traj.position for traj in host.trajectories]
         self._law = _power_law(propagation)
         self.floor_mw = _mw(self.floor_dbm)
         self.sens_mw = _mw(self.sens_dbm)
         self._rx_range2: dict[float, float] = {}
         self._frag_cache: dict[int, list[int]] = {}
+        self.blocked: set[tuple[int, int]] = set()  # directed pairs cut by hand (no frames)
+        self.power_levels = profile.power_levels
         # --- PHY state per node
         self.incoming = [0.0] * n         # mW arriving from active transmissions
         self.n_incoming = [0] * n
@@ -169,11 +169,12 @@ class RadioChannel(Channel):
         self.p_idle = cur.idle_a * v
         self.dp_rx = cur.rx_a * v - self.p_idle
         self._tx_power = tx_powers
+        self._tx_costs: dict[float, float] = {}
         self.dp_tx = [cur.tx_a(p) * v - self.p_idle for p in tx_powers]
         self.alive_s = [0.0] * n          # alive time before alive_since
         self.alive_since: list[float | None] = [0.0] * n
         self.extra_j = [0.0] * n          # energy above idle of finished TX/RX periods
-        battery_j = float(sim.scenario.nodes.battery_j or 0.0)
+        battery_j = float(battery_j or 0.0)
         self.batteries = [Battery(battery_j) for _ in range(n)] if battery_j > 0 else None
         self._death_timer: list = [None] * n
         if self.batteries:
@@ -188,9 +189,17 @@ class RadioChannel(Channel):
         key = (a, b) if a < b else (b, a)
         db = self._link_db.get(key)
         if db is None:
-            rng = random.Random((self.sim.seed * 1_000_003 + key[0]) * 1_000_003 + key[1])
+            rng = random.Random((self.host.seed * 1_000_003 + key[0]) * 1_000_003 + key[1])
             db = self._link_db[key] = rng.gauss(mu, sigma)
         return db
+
+    def _tx_cost(self, ptx: float) -> float:
+        """Power drawn above idle while transmitting at ``ptx`` dBm (W)."""
+        cost = self._tx_costs.get(ptx)
+        if cost is None:
+            cost = self._tx_costs[ptx] = (self.profile.current_a("tx", ptx) * self.profile.voltage
+                                          - self.p_idle)
+        return cost
 
     def make_mac(self, node) -> RadioMac:
         cls = _MAC_CLASSES[self.profile.mac] if self.use_mac else IdealMac
@@ -216,14 +225,15 @@ class RadioChannel(Channel):
     def neighbours(self, i: int, t: float) -> list[int]:
         """Nodes whose median power from ``i`` reaches sensitivity (median power falls with
         distance in every model, so this is a disk of the derived range)."""
-        sim = self.sim
-        nodes = sim.nodes
+        host = self.host
+        nodes = host.nodes
         pos = self._pos
         x, y = pos[i](t)
         r2 = self._range2(nodes[i].tx_power)
         out = []
-        for j in self.grid.candidates(x, y, t, sim.position, self.n):
-            if j == i or not nodes[j].alive:
+        blocked = self.blocked
+        for j in self.grid.candidates(x, y, t, host.position, self.n):
+            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
             xj, yj = pos[j](t)
             dx = xj - x
@@ -235,7 +245,7 @@ class RadioChannel(Channel):
     def median_rx_dbm(self, i: int, j: int, t: float) -> float:
         xi, yi = self._pos[i](t)
         xj, yj = self._pos[j](t)
-        return self._rx_dbm(self.sim.nodes[i].tx_power, math.hypot(xi - xj, yi - yj))
+        return self._rx_dbm(self.host.nodes[i].tx_power, math.hypot(xi - xj, yi - yj))
 
     def link_quality(self, i: int, j: int, t: float) -> float:
         """1 - PER of a 50-byte frame at the median SNR of the link."""
@@ -266,20 +276,21 @@ class RadioChannel(Channel):
 
     # ------------------------------------------------------------------ transmissions
     def start_tx(self, i: int, psdu: int, dst: int, on_end: Callable,
-                 duration: float | None = None) -> Transmission:
-        """Put a frame of ``psdu`` bytes from node ``i`` on the air now; ``on_end(tx, decoded)``
-        runs when it ends with the nodes that received it intact."""
-        sim = self.sim
-        now = sim.sched.now
+                 duration: float | None = None, tx_power: float | None = None) -> Transmission:
+        """Put a frame of ``psdu`` bytes from node ``i`` on the air now, at ``tx_power`` dBm
+        (default: the node's); ``on_end(tx, decoded)`` runs when it ends with the nodes that
+        received it intact."""
+        host = self.host
+        now = host.sched.now
         dur = self.profile.airtime(psdu) if duration is None else duration
         tx = Transmission(i, dst, psdu, now, now + dur, on_end)
         self.frames += 1
         if self.lock[i] is not None:
             self._drop_lock(i, now)
         self.transmitting[i] = tx
-        node = sim.nodes[i]
-        tx.tx_j = self.dp_tx[i] if node.tx_power == self._tx_power[i] else \
-            self.profile.current_a("tx", node.tx_power) * self.profile.voltage - self.p_idle
+        node = host.nodes[i]
+        ptx = node.tx_power if tx_power is None else tx_power
+        tx.tx_j = self.dp_tx[i] if ptx == self._tx_power[i] else self._tx_cost(ptx)
         mac = self.notify[i]
         if mac is not None:
             mac.on_busy(now)
@@ -287,7 +298,6 @@ class RadioChannel(Channel):
             self._arm_battery(i)
         pos = self._pos
         x, y = pos[i](now)
-        ptx = node.tx_power
         rxp = self._rx_dbm
         sigma = self._sigma
         gauss = self._gauss
@@ -297,7 +307,7 @@ class RadioChannel(Channel):
         dmin2, k, half_exp = self._law
         kk = k * 10.0 ** (ptx * 0.1)
         square = half_exp == 2.0
-        nodes = sim.nodes
+        nodes = host.nodes
         incoming = self.incoming
         n_incoming = self.n_incoming
         lock = self.lock
@@ -306,14 +316,16 @@ class RadioChannel(Channel):
         cs_busy = self.cs_busy
         rx_j = tx.rx_j
         rx_p = tx.rx_p
-        for j in self.grid.candidates(x, y, now, sim.position, self.n):
+        blocked = self.blocked
+        tx.ptx = ptx
+        for j in self.grid.candidates(x, y, now, host.position, self.n):
             if j == i:
                 continue
             xj, yj = pos[j](now)
             dx = xj - x
             dy = yj - y
             d2 = dx * dx + dy * dy
-            if d2 > reach2 or not nodes[j].alive:
+            if d2 > reach2 or not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
             if d2 < dmin2:
                 pm = 10.0 ** (rxp(ptx, math.sqrt(d2)) * 0.1)
@@ -354,7 +366,7 @@ class RadioChannel(Channel):
                 mac = self.notify[j]
                 if mac is not None:
                     mac.on_busy(now)
-        tx.entry = sim.sched.call_at(tx.end, self._end_tx, tx)
+        tx.entry = host.sched.call_at(tx.end, self._end_tx, tx)
         return tx
 
     def _chunk(self, j: int, now: float) -> None:
@@ -384,8 +396,8 @@ class RadioChannel(Channel):
             tx.lost_collision += 1
 
     def _end_tx(self, tx: Transmission) -> None:
-        sim = self.sim
-        now = sim.sched.now
+        host = self.host
+        now = host.sched.now
         i = tx.sender
         self.transmitting[i] = None
         self.extra_j[i] += tx.tx_j * (now - tx.start)
@@ -405,7 +417,7 @@ class RadioChannel(Channel):
         lock = self.lock
         cs_busy = self.cs_busy
         cs_mw = self.cs_mw
-        nodes = self.sim.nodes
+        nodes = self.host.nodes
         dst = tx.dst
         for k, j in enumerate(tx.rx_j):
             pm = tx.rx_p[k]
@@ -463,7 +475,7 @@ class RadioChannel(Channel):
         tx = self.transmitting[i]
         if tx is None:
             return
-        sched = self.sim.sched
+        sched = self.host.sched
         now = sched.now
         tx.entry.cancel()
         self.transmitting[i] = None
@@ -473,32 +485,35 @@ class RadioChannel(Channel):
         sched.call_at(now, tx.on_end, tx, [])
 
     # ------------------------------------------------------------------ ideal MAC path
-    def ideal_tx(self, i: int, psdu: int, dst: int, on_end: Callable) -> Transmission:
+    def ideal_tx(self, i: int, psdu: int, dst: int, on_end: Callable,
+                 tx_power: float | None = None) -> Transmission:
         """Airtime only: no carrier sense, interference or collisions. Receivers are judged at
         the end of the frame on their SNR (shadowing and noise still apply)."""
-        sim = self.sim
-        now = sim.sched.now
+        host = self.host
+        now = host.sched.now
         tx = Transmission(i, dst, psdu, now, now + self.profile.airtime(psdu), on_end)
-        tx.tx_j = self.dp_tx[i]
+        tx.ptx = ptx = host.nodes[i].tx_power if tx_power is None else tx_power
+        tx.tx_j = self.dp_tx[i] if ptx == self._tx_power[i] else self._tx_cost(ptx)
         self.frames += 1
-        tx.entry = sim.sched.call_at(tx.end, self._end_ideal, tx)
+        tx.entry = host.sched.call_at(tx.end, self._end_ideal, tx)
         self.transmitting[i] = tx
         return tx
 
     def _end_ideal(self, tx: Transmission) -> None:
-        sim = self.sim
-        now = sim.sched.now
+        host = self.host
+        now = host.sched.now
         i = tx.sender
         self.transmitting[i] = None
         dur = now - tx.start
         self.extra_j[i] += tx.tx_j * dur
         pos = self._pos
         x, y = pos[i](now)
-        ptx = sim.nodes[i].tx_power
-        nodes = sim.nodes
+        ptx = tx.ptx
+        nodes = host.nodes
+        blocked = self.blocked
         decoded = []
-        for j in self.grid.candidates(x, y, now, sim.position, self.n):
-            if j == i or not nodes[j].alive:
+        for j in self.grid.candidates(x, y, now, host.position, self.n):
+            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
             xj, yj = pos[j](now)
             d2 = (xj - x) ** 2 + (yj - y) ** 2
@@ -523,7 +538,7 @@ class RadioChannel(Channel):
     # ------------------------------------------------------------------ energy
     def energy_j(self, i: int) -> float:
         """Energy node ``i``'s radio has drawn so far (J)."""
-        now = self.sim.sched.now
+        now = self.host.sched.now
         since = self.alive_since[i]
         alive = self.alive_s[i] + (now - since if since is not None else 0.0)
         e = self.p_idle * alive + self.extra_j[i]
@@ -564,29 +579,29 @@ class RadioChannel(Channel):
             return
         left = self.batteries[i].capacity_j - self.energy_j(i)
         power = self._power_w(i)
-        when = self.sim.sched.now + (max(left, 0.0) / power if power > 0 else math.inf)
+        when = self.host.sched.now + (max(left, 0.0) / power if power > 0 else math.inf)
         timer = self._death_timer[i]
         if timer is not None and not timer.cancelled:
             if timer.when <= when:
                 return
             timer.cancel()
-        self._death_timer[i] = (self.sim.sched.call_at(when, self._battery_check, i)
+        self._death_timer[i] = (self.host.sched.call_at(when, self._battery_check, i)
                                 if when < math.inf else None)
 
     def _battery_check(self, i: int) -> None:
         self._death_timer[i] = None
-        if self.alive_since[i] is None or not self.sim.nodes[i].alive:
+        if self.alive_since[i] is None or not self.host.nodes[i].alive:
             return
         if self.batteries[i].capacity_j - self.energy_j(i) <= _BATTERY_EMPTY_J:
             self.batteries[i].remaining_j = 0.0
-            self.sim.kill(i, "battery")
+            self.host.kill(i, "battery")
         else:
             self._arm_battery(i)
 
     # ------------------------------------------------------------------ life cycle
     def node_stopped(self, i: int) -> None:
         """Node ``i`` died: its radio goes silent and stops drawing energy."""
-        now = self.sim.sched.now
+        now = self.host.sched.now
         self.abort_tx(i)
         if self.lock[i] is not None:
             tx = self.lock[i]
@@ -607,7 +622,7 @@ class RadioChannel(Channel):
     def node_started(self, i: int) -> None:
         """A revived node draws energy again."""
         if self.alive_since[i] is None:
-            self.alive_since[i] = self.sim.sched.now
+            self.alive_since[i] = self.host.sched.now
             if self.batteries:
                 self._arm_battery(i)
 

@@ -1,76 +1,14 @@
-"""The simulator's channel interface and the exact unit-disk channel.
-
-A channel decides who hears a frame and when. It owns one link layer (``Mac``) per node: the node
-hands frames to ``mac.enqueue``; the MAC serialises them, and at the end of each transmission the
-channel reports the outcome to the sender (``node.on_tx_end``) and hands the frame to every
-receiver (``node.on_frame``) in one event. The radio model (SINR, CSMA-CA, airtime, energy) is
-another implementation of the same interface; nodes and protocols do not know which one runs.
+"""The exact unit-disk medium: a frame reaches every live node within ``range_m``; no loss, no
+collisions. For teaching and tests; the radio medium (``radio.py``) implements the same
+interface with received power, SINR, CSMA and energy.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
+from .base import CTRL, DATA, Channel, Frame, Host, Mac
 from .spatial import SpatialGrid
-
-if TYPE_CHECKING:
-    from .simulation import Simulation
-
-DATA = 0
-CTRL = 1
-IP_UDP_HEADER = 28  # IPv4 (20) + UDP (8): frames carry real packet sizes
-
-
-class Frame:
-    """One link-layer transmission: a data packet or a control message."""
-
-    __slots__ = ("kind", "sender", "dst", "dst_index", "packet", "payload", "size", "port")
-
-    def __init__(self, kind: int, sender: int, dst: str, dst_index: int, packet, payload,
-                 size: int, port: int) -> None:
-        self.kind = kind
-        self.sender = sender
-        self.dst = dst  # next-hop address, or BROADCAST
-        self.dst_index = dst_index  # next-hop node index, -1 for broadcast
-        self.packet = packet  # protocol_api.Packet for data frames
-        self.payload = payload  # bytes for control frames
-        self.size = size  # bytes handed to the link layer (IP packet)
-        self.port = port
-
-
-class Channel:
-    """Interface every simulator channel implements."""
-
-    reach: float  # farthest distance a frame can matter; the spatial grid cell
-
-    def make_mac(self, node) -> "Mac":
-        raise NotImplementedError
-
-    def neighbours(self, i: int, t: float) -> list[int]:
-        """Nodes that node ``i`` can currently reach (a link exists)."""
-        raise NotImplementedError
-
-    def link_quality(self, i: int, j: int, t: float) -> float:
-        """0..1; 1 for every link of the unit-disk model."""
-        return 1.0
-
-    def energy_j(self, i: int) -> float:
-        return 0.0
-
-
-class Mac:
-    """Interface of one node's link layer."""
-
-    def enqueue(self, frame: Frame) -> bool:
-        raise NotImplementedError
-
-    def queued(self) -> list[Frame]:
-        raise NotImplementedError
-
-    def flush(self) -> list[Frame]:
-        """Remove and return every queued frame (the node died)."""
-        raise NotImplementedError
 
 
 class UnitDiskChannel(Channel):
@@ -79,27 +17,29 @@ class UnitDiskChannel(Channel):
     per node at ``bitrate`` so queues still fill under load. A unicast to a node out of range
     fails at once (link-layer feedback)."""
 
-    def __init__(self, sim: "Simulation", range_m: float, delay: float, bitrate: float) -> None:
-        self.sim = sim
+    def __init__(self, host: Host, range_m: float, delay: float, bitrate: float) -> None:
+        self.host = host
         self.range = range_m
         self.range2 = range_m * range_m
         self.reach = range_m
         self.delay = delay
         self.bitrate = bitrate
-        self.grid = SpatialGrid(range_m, sim.max_speed)
+        self.grid = SpatialGrid(range_m, host.max_speed)
+        self.blocked: set[tuple[int, int]] = set()
 
     def make_mac(self, node) -> "UnitDiskMac":
         return UnitDiskMac(self, node, node.queue_len)
 
     def in_range(self, i: int, t: float) -> list[int]:
-        sim = self.sim
-        trajectories = sim.trajectories
+        host = self.host
+        trajectories = host.trajectories
         x, y = trajectories[i].position(t)
         r2 = self.range2
-        nodes = sim.nodes
+        nodes = host.nodes
         out = []
-        for j in self.grid.candidates(x, y, t, sim.position, sim.n):
-            if j == i or not nodes[j].alive:
+        blocked = self.blocked
+        for j in self.grid.candidates(x, y, t, host.position, host.n):
+            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
             xj, yj = trajectories[j].position(t)
             dx = xj - x
@@ -112,12 +52,13 @@ class UnitDiskChannel(Channel):
         return self.in_range(i, t)
 
     def reaches(self, i: int, j: int, t: float) -> bool:
-        xi, yi = self.sim.position(i, t)
-        xj, yj = self.sim.position(j, t)
-        return (xi - xj) ** 2 + (yi - yj) ** 2 <= self.range2 and self.sim.nodes[j].alive
+        xi, yi = self.host.position(i, t)
+        xj, yj = self.host.position(j, t)
+        return ((xi - xj) ** 2 + (yi - yj) ** 2 <= self.range2 and self.host.nodes[j].alive
+                and (i, j) not in self.blocked)
 
     def deliver(self, frame: Frame, receivers: list[int]) -> None:
-        nodes = self.sim.nodes
+        nodes = self.host.nodes
         for j in receivers:
             nodes[j].on_frame(frame)
 
@@ -145,18 +86,18 @@ class UnitDiskMac(Mac):
         frame = self.ctrl.popleft() if self.ctrl else self.data.popleft()
         self.busy = True
         ch = self.channel
-        ch.sim.sched.call_later(frame.size * 8.0 / ch.bitrate, self._end, frame)
+        ch.host.sched.call_later(frame.size * 8.0 / ch.bitrate, self._end, frame)
 
     def _end(self, frame: Frame) -> None:
         ch = self.channel
-        sim = ch.sim
+        host = ch.host
         node = self.node
         self.busy = False
         if not node.alive:  # died on the air: flush() no longer held this frame
             if frame.kind == DATA:
-                sim.drop(node, frame.packet, "node_dead")
+                host.drop(node, frame.packet, "node_dead")
             return
-        t = sim.sched.now
+        t = host.sched.now
         if frame.dst_index < 0:
             receivers = ch.in_range(node.index, t)
             node.on_tx_end(frame, receivers, True, "")
@@ -168,7 +109,7 @@ class UnitDiskMac(Mac):
             node.on_tx_end(frame, receivers, False, "out_of_range")
         if receivers:
             if ch.delay > 0:
-                sim.sched.call_later(ch.delay, ch.deliver, frame, receivers)
+                host.sched.call_later(ch.delay, ch.deliver, frame, receivers)
             else:
                 ch.deliver(frame, receivers)
         if (self.ctrl or self.data) and not self.busy and node.alive:
