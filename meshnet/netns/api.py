@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from . import registry
-from .emulation import Emulation, netns_argv, require_root
+from .emulation import DRAIN_S, Emulation, netns_argv, require_root
 from .plan import Plan
 
 REQUIRED_TOOLS = {"ip": "iproute2", "nsenter": "util-linux"}
@@ -31,35 +31,48 @@ def missing_tool(name: str, package: str) -> str | None:
 def emulate(scenario: Any, duration: float | None = None, name: str = "mn",
             overrides: list[str] | None = None,
             status_callback: Callable[[Emulation, float], None] | None = None,
-            status_interval: float = 1.0) -> dict[str, Any]:
-    """Run a scenario on namespaces until ``duration`` (default: the scenario's; 0 or inf =
-    until Ctrl-C/SIGTERM). ``status_callback(emu, t)`` is called every ``status_interval``.
-    Returns a summary (nodes, seconds up, bring-up/teardown times, channel counters)."""
+            status_interval: float = 1.0, drain: float = DRAIN_S) -> dict[str, Any]:
+    """Run a scenario on namespaces until ``duration`` seconds of the emulation clock (default:
+    the scenario's; 0 or inf = until Ctrl-C/SIGTERM), its traffic flows sent as real UDP.
+    ``status_callback(emu, t)`` is called every ``status_interval``.
+
+    A finite ``duration`` with a named scenario is also the scenario's duration (as ``meshnet
+    run --duration`` sets it), so flows and trajectories are the simulator's for that length.
+    Returns the simulator's metrics object (``Simulation.result()`` keys, ``"backend":
+    "netns"``) plus run, up_s, ran_s, down_s, counters (channel and agents) and interrupted."""
     require_root()
+    overrides = list(overrides or [])
+    if (isinstance(scenario, str) and duration is not None and math.isfinite(duration)
+            and duration > 0):
+        overrides.append(f"scenario.duration={duration}")
     emu = Emulation(scenario, name=name, overrides=overrides)
     if duration is None:
         duration = emu.plan.duration or math.inf
     if duration <= 0:
         duration = math.inf
-    summary: dict[str, Any] = {"run": name, "scenario": emu.plan.label,
-                               "protocol": emu.plan.protocol_name, "nodes": emu.plan.n}
     interrupted = False
     with emu:
-        summary["up_s"] = round(emu.up_seconds, 4)
-        start = time.monotonic()
+        up_s = round(emu.up_seconds, 4)
+        wall0 = time.monotonic()
         try:
-            while (t := time.monotonic() - start) < duration:
+            while (t := emu.now) < duration:
                 _publish_positions(emu)
                 if status_callback is not None:
                     status_callback(emu, t)
-                time.sleep(min(status_interval, max(duration - t, 0.0)))
+                time.sleep(max(min(status_interval, duration - emu.now), 0.0))
         except KeyboardInterrupt:
             interrupted = True
-        summary["ran_s"] = round(time.monotonic() - start, 3)
-        summary["counters"] = emu.counters()
-    summary["down_s"] = round(emu.down_seconds, 4)
-    summary["interrupted"] = interrupted
-    return summary
+        try:
+            result = emu.finish(drain=drain)
+        except KeyboardInterrupt:
+            interrupted = True
+            result = emu.finish(drain=0.0)
+        ran_s = round(time.monotonic() - wall0, 3)
+        counters = emu.counters()
+    result.update({"run": name, "up_s": up_s, "ran_s": ran_s,
+                   "down_s": round(emu.down_seconds, 4), "counters": counters,
+                   "interrupted": interrupted})
+    return result
 
 
 def _publish_positions(emu: Emulation) -> None:

@@ -35,11 +35,24 @@ def _preflight(need_root: bool = True) -> str | None:
     return None
 
 
-def _status_line(emu: Any, t: float) -> None:
+def _status_line(emu: Any, t: float, out: Any = None) -> None:
     c = emu.counters()
+    m = emu.metrics
     print(f"t={t:6.1f}s  frames in {c.get('frames_in', 0):>8}  out {c.get('frames_out', 0):>8}"
-          f"  link failures {c.get('link_failure', 0):>5}  control {c.get('control_sent', 0):>6}",
+          f"  link failures {c.get('link_failure', 0):>5}  control {c.get('control_sent', 0):>6}"
+          f"  data sent {m.sent:>6}  delivered {len(m.delivered):>6}", file=out or sys.stdout,
           flush=True)
+
+
+def _clean_json(value: Any) -> Any:
+    """JSON has no inf/nan: report them as null (as ``meshnet run --json`` does)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(v) for v in value]
+    return value
 
 
 def _bad_emulate_args(args: argparse.Namespace) -> str | None:
@@ -61,6 +74,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from .api import emulate
     from .registry import validate_run_name
 
+    # with --json, stdout carries only the result object; progress goes to stderr
+    out = sys.stderr if args.json else sys.stdout
     try:
         validate_run_name(args.name)
         first = {"shown": False}
@@ -68,11 +83,12 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         def status(emu: Any, t: float) -> None:
             if not first["shown"]:
                 first["shown"] = True
-                _print_table(emu.nodes(), f"run {args.name!r}: {emu.plan.n} nodes up in "
-                             f"{emu.up_seconds:.2f} s (protocol {emu.plan.protocol_name}); "
-                             "Ctrl-C stops")
+                if not (args.json and args.quiet):
+                    _print_table(emu.nodes(), f"run {args.name!r}: {emu.plan.n} nodes up in "
+                                 f"{emu.up_seconds:.2f} s (protocol {emu.plan.protocol_name});"
+                                 " Ctrl-C stops", out)
             elif not args.quiet:
-                _status_line(emu, t)
+                _status_line(emu, t, out)
 
         summary = emulate(args.scenario, duration=args.duration, name=args.name,
                           overrides=args.set, status_callback=status,
@@ -82,21 +98,35 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_FAIL)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(_clean_json(summary)))
     else:
+        _print_summary(summary)
         print(f"stopped after {summary['ran_s']} s; removed everything in "
               f"{summary['down_s']:.3f} s")
     return EXIT_OK
 
 
-def _print_table(rows: list[dict], title: str) -> None:
-    print(title)
-    print(f"{'node':<8}{'address':<16}{'namespace':<24}{'position':>18}")
+def _print_summary(summary: dict[str, Any]) -> None:
+    """The table ``meshnet run`` prints; a plain line if the report module is unavailable."""
+    try:
+        from meshnet.report import print_summary
+
+        print_summary(summary)
+    except Exception:
+        print(f"pdr {summary.get('pdr', 0):.3f} ({summary.get('delivered')}/"
+              f"{summary.get('sent')}), mean delay {summary.get('mean_delay_s', 0) * 1000:.1f}"
+              f" ms, mean hops {summary.get('mean_hops', 0):.2f}")
+
+
+def _print_table(rows: list[dict], title: str, out: Any = None) -> None:
+    out = out or sys.stdout
+    print(title, file=out)
+    print(f"{'node':<8}{'address':<16}{'namespace':<24}{'position':>18}", file=out)
     for r in rows:
         pos = r.get("position")
         where = f"({pos[0]:.0f}, {pos[1]:.0f})" if pos else "-"
-        print(f"{r['name']:<8}{r['address']:<16}{r['namespace']:<24}{where:>18}")
-    sys.stdout.flush()
+        print(f"{r['name']:<8}{r['address']:<16}{r['namespace']:<24}{where:>18}", file=out)
+    out.flush()
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
@@ -165,7 +195,8 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--name", default="mn", help="run name (namespaces are mn-NAME-NODE)")
     p.add_argument("--interval", type=float, default=1.0, help="status line interval (s)")
     p.add_argument("--quiet", action="store_true", help="no periodic status lines")
-    p.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object at the end: the metrics of `meshnet run --json`")
     p.set_defaults(func=cmd_emulate)
 
     p = subparsers.add_parser("nodes", help="list the nodes of a running emulation")

@@ -4,6 +4,11 @@
 runs the channel and the agents in an asyncio loop on a background thread (so the caller's
 thread is free to run commands inside nodes), and on exit, an exception, Ctrl-C or SIGTERM tears
 everything down and removes the registry record.
+
+Every event of the run (agents, routes, protocols, the scenario's traffic flows sent as real UDP
+by ``traffic.py``) goes to ``emu.bus``, a :class:`meshnet.events.EventBus` with the simulator's
+:class:`meshnet.metrics.MetricsCollector` on it; :meth:`Emulation.finish` stops the traffic,
+lets in-flight packets drain and returns the same metrics object as ``Simulation.result()``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,15 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
+from meshnet.events import EventBus
+from meshnet.metrics import MetricsCollector
+
 from . import linux, nodes as nodenet, registry, rtnl
 from .agents import AgentRuntime
 from .plan import Plan
+from .traffic import TrafficRunner, frame_uid
+
+DRAIN_S = 1.0  # after the sources stop, how long in-flight packets may still arrive
 
 NSENTER = shutil.which("nsenter")
 
@@ -86,17 +97,43 @@ class Emulation:
 
     ``scenario`` is a :class:`Plan`, a scenario name or TOML path, or a loaded scenario;
     ``overrides`` are ``section.key=value`` strings applied to a named scenario.
+    ``flows``: the traffic to send (``meshnet.traffic.Flow``); default: the scenario's
+    ``[[traffic]]`` (none for a bare :class:`Plan`). ``traffic=False`` sends nothing.
     """
 
     def __init__(self, scenario: Any, name: str = "mn", overrides: list[str] | None = None,
                  handle_signals: bool = True,
-                 on_event: Callable[[float, str, str, dict], None] | None = None) -> None:
-        self.plan = scenario if isinstance(scenario, Plan) else Plan.from_scenario(
-            scenario, overrides)
+                 on_event: Callable[[float, str, str, dict], None] | None = None,
+                 flows: list[Any] | None = None, traffic: bool = True) -> None:
+        self.scenario: Any = None
+        if isinstance(scenario, Plan):
+            self.plan = scenario
+        else:
+            from meshnet.scenario import load_scenario
+
+            self.scenario = (load_scenario(scenario, overrides or [])
+                             if isinstance(scenario, str) else scenario)
+            self.plan = Plan.from_scenario(self.scenario)
+        world = getattr(self.plan, "world", None)  # a plan built from a scenario keeps it
+        if self.scenario is None:
+            self.scenario = getattr(world, "scenario", None)
+        if flows is None:
+            flows = getattr(world, "flows", None)
+        if flows is None and self.scenario is not None:
+            from meshnet.traffic import build_flows
+
+            flows = build_flows(self.scenario, list(self.plan.names))
+        self.flows: list[Any] = list(flows or []) if traffic else []
         self.name = registry.validate_run_name(name)
         self.handle_signals = handle_signals
         self.on_event = on_event
         self.events: deque = deque(maxlen=10000)
+        self.bus = EventBus()
+        self.metrics = MetricsCollector(self.bus)
+        self.bus_events = 0
+        self.traffic: TrafficRunner | None = None
+        self._started_wall = 0.0
+        self._finished: dict[str, Any] | None = None
         self.netnodes: list[nodenet.NodeNet] = []
         self.record: registry.RunRecord | None = None
         self.runtime: AgentRuntime | None = None
@@ -134,7 +171,13 @@ class Emulation:
 
     def _start_runtime(self) -> AgentRuntime:
         rt = AgentRuntime(self.loop, self.plan, self.netnodes, on_event=self._event)
+        self.runtime = rt
         rt.start()
+        self._started_wall = time.perf_counter()
+        if self.flows:
+            self.traffic = TrafficRunner(self.loop, self.netnodes, self.flows, self.plan.seed,
+                                         rt.t0, self._event)
+            self.traffic.start()
         return rt
 
     def stop(self) -> None:
@@ -144,6 +187,11 @@ class Emulation:
         t0 = time.perf_counter()
         try:
             if self.loop is not None and self._thread is not None and self._thread.is_alive():
+                if self.traffic is not None:
+                    try:
+                        self._call(self.traffic.close, timeout=5)
+                    except Exception:
+                        pass
                 if self.runtime is not None:
                     try:
                         self._call(self.runtime.stop, timeout=5)
@@ -218,7 +266,11 @@ class Emulation:
             self.record.save()
 
     def _event(self, t: float, node: str, kind: str, fields: dict) -> None:
+        """Every event of the run (on the loop thread): the recent-events deque, the bus (with
+        the node name in ``fields["node"]``, as the simulator writes it) and ``on_event``."""
         self.events.append((t, node, kind, fields))
+        self.bus_events += 1
+        self.bus.emit(t, kind, {"node": node, **fields})
         if self.on_event is not None:
             self.on_event(t, node, kind, fields)
 
@@ -230,6 +282,105 @@ class Emulation:
                            f"{self.plan.names[-1]}") from None
 
     # -- public API ----------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Seconds on the emulation clock (the scenario's time; 0 when the agents started)."""
+        if self.runtime is None or self.loop is None:
+            return 0.0
+        return self.loop.time() - self.runtime.t0
+
+    def finish(self, drain: float = DRAIN_S) -> dict[str, Any]:
+        """Stop the traffic sources now, give in-flight packets up to ``drain`` seconds to
+        arrive (less when every packet sent is already delivered or dropped), and return the
+        metrics object of ``Simulation.result()`` with ``"backend": "netns"``. Calling it again
+        returns the same object."""
+        if self._finished is not None:
+            return self._finished
+        if self.runtime is None:
+            raise EmulationError("emulation is not running")
+        stopped_at = self._call(self._stop_sources)
+        deadline = time.monotonic() + max(drain, 0.0)
+        while time.monotonic() < deadline and self._call(self._outstanding) > 0:
+            time.sleep(0.02)
+        self._finished = self._call(self._result, stopped_at)
+        return self._finished
+
+    def _stop_sources(self) -> float:
+        if self.traffic is not None:
+            self.traffic.stop_sources()
+        return self.runtime.now
+
+    def _outstanding(self) -> int:
+        m = self.metrics
+        ended = m.delivered.union(m.last_drop)
+        return m.sent - len(ended)
+
+    def _queued_uids(self) -> set[int]:
+        """uids of flow packets still in a node's transmit queue on the medium (the MACs'
+        ``queued()`` frames). Packets held inside kernels or protocol buffers are not visible
+        here; they end up ``unaccounted``."""
+        channel = self.runtime.channel
+        frames: list[Any] = []
+        try:
+            for mac in getattr(channel, "macs", None) or ():
+                frames.extend(mac.queued())
+            medium = getattr(channel, "medium", None)
+            for q in getattr(medium, "queues", None) or ():  # a medium with plain queues
+                frames.extend(q)
+        except Exception:
+            pass
+        uids = set()
+        for item in frames:
+            raw = item if isinstance(item, (bytes, bytearray, memoryview)) else (
+                getattr(item, "payload", None) or getattr(item, "frame", None))
+            if raw is not None and (uid := frame_uid(raw)) is not None:
+                uids.add(uid)
+        return uids
+
+    def _energy_j(self) -> float:
+        channel = self.runtime.channel
+        for owner, name in ((channel, "energy_j"), (getattr(channel, "medium", None),
+                                                    "total_energy_j")):
+            fn = getattr(owner, name, None)
+            if callable(fn):
+                try:
+                    return float(fn())
+                except Exception:
+                    return 0.0
+        return 0.0
+
+    def _result(self, stopped_at: float) -> dict[str, Any]:
+        plan, sc = self.plan, self.scenario
+        wall = time.perf_counter() - self._started_wall
+        live = self._queued_uids() - self.metrics.delivered
+        m = self.metrics.result(live, plan.n)
+        energy = self._energy_j()
+        counters: dict[str, int] = {}
+        for agent in self.runtime.agents:
+            for k, v in agent.counters.items():
+                counters[k] = counters.get(k, 0) + v
+        duration = plan.duration if plan.duration and stopped_at >= plan.duration else stopped_at
+        out: dict[str, Any] = {
+            "scenario": sc.name if sc is not None else plan.label,
+            "protocol": sc.protocol.name if sc is not None else plan.protocol_name,
+            "backend": "netns",
+            "seed": plan.seed,
+            "nodes": plan.n,
+            "duration_s": round(duration, 3),
+            "radio": sc.radio.profile if sc is not None else _radio_name(plan),
+            "propagation": sc.radio.propagation if sc is not None else _propagation_name(plan),
+        }
+        out.update(m)
+        out["energy_j"] = energy
+        out["control_drops"] = counters.get("control_send_error", 0)
+        out["malformed_control"] = counters.get("decode_error", 0)
+        out["events"] = self.bus_events
+        out["wall_s"] = round(wall, 4)
+        out["events_per_s"] = round(self.bus_events / wall) if wall > 0 else 0
+        if self.traffic is not None:
+            out["traffic"] = dict(self.traffic.stats)
+        return out
+
     def node(self, name: str) -> Node:
         return Node(self, self._index(name))
 
@@ -244,26 +395,43 @@ class Emulation:
         i = self._index(name)
 
         def apply() -> None:
-            self.plan.move(i, x, y)
-            self.runtime.channel.update_positions()
+            ch = self.runtime.channel
+            if callable(getattr(ch, "moved", None)):  # trajectories pinned from a time on
+                self.plan.move(i, x, y, ch.now)
+                ch.moved()
+            else:
+                self.plan.move(i, x, y)
+                ch.update_positions()
 
         self._call(apply)
 
     def cut(self, a: str, b: str) -> None:
         """Silent link loss between two nodes: frames stop, interfaces stay up."""
-        i, j = self._index(a), self._index(b)
-        med = self.runtime.channel.medium
-        self._call(lambda: (med.blocked.block(i, j), self.runtime.channel.links_changed()))
+        self._links(a, b, "cut", "block")
 
     def restore(self, a: str, b: str) -> None:
+        self._links(a, b, "restore", "unblock")
+
+    def _links(self, a: str, b: str, channel_op: str, blocked_op: str) -> None:
         i, j = self._index(a), self._index(b)
-        med = self.runtime.channel.medium
-        self._call(lambda: (med.blocked.unblock(i, j), self.runtime.channel.links_changed()))
+        ch = self.runtime.channel
+
+        def apply() -> None:
+            if callable(getattr(ch, channel_op, None)):
+                getattr(ch, channel_op)(i, j)
+            else:  # a medium with a table of blocked links
+                getattr(ch.medium.blocked, blocked_op)(i, j)
+                ch.links_changed()
+
+        self._call(apply)
 
     def neighbours(self) -> list[list[int]]:
         """Who hears whom now (node indices), as the medium decides."""
         def get() -> list[list[int]]:
-            med = self.runtime.channel.medium
+            ch = self.runtime.channel
+            if callable(getattr(ch, "neighbours", None)):
+                return [list(r) for r in ch.neighbours()]
+            med = ch.medium
             if hasattr(med, "neighbours"):
                 return [list(r) for r in med.neighbours]
             return [[j for j, p in g.items() if p > 0] for g in med.gain]
@@ -334,6 +502,20 @@ class Emulation:
                     out[k] = out.get(k, 0) + v
             return out
         return self._call(get)
+
+
+def _radio_name(plan: Plan) -> str:
+    """A hand-built plan's radio profile name ("none" for a bare unit disk)."""
+    profile = getattr(plan, "profile", None) or getattr(getattr(plan, "radio", None), "profile",
+                                                        None)
+    return str(getattr(profile, "name", "none")) if profile is not None else "none"
+
+
+def _propagation_name(plan: Plan) -> str:
+    radio = getattr(plan, "radio", None)
+    if radio is not None:
+        return type(getattr(radio, "propagation", radio)).__name__
+    return "unit-disk" if getattr(plan, "range_m", None) else "radio"
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
