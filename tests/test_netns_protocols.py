@@ -85,14 +85,14 @@ def test_babeld_converges_with_protocol_none():
 
 def test_zigbee_radio_line_with_aodv():
     """The radio model as the channel: ZigBee airtime makes a hop take milliseconds."""
-    from meshnet.netns.plan import Plan, RadioLink
+    from meshnet.netns.plan import Plan
     from meshnet.radio import get_profile, make_propagation
 
     profile = get_profile("zigbee")
-    prop = make_propagation("outdoor", profile)
+    prop = make_propagation("outdoor", profile, sigma_db=0.0)  # median links: a clean line
     reach = prop.range_m(profile.tx_power_dbm, profile.sensitivity_dbm)
     plan = Plan.line(4, protocol="aodv", spacing=0.6 * reach)
-    plan.radio, plan.range_m = RadioLink(profile, prop, profile.tx_power_dbm), None
+    plan.with_radio(profile, prop)
     with _emu(plan, "pzig") as emu:
         out = emu.node("n1").run("ping -c 4 -i 0.5 -W 3 -s 40 10.99.0.4").stdout
         assert re.search(r"ttl=62 ", out), out

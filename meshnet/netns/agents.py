@@ -14,9 +14,15 @@ Each node gets a :class:`NodeAgent`, the netns implementation of ``NodeContext``
   frames it for the next hop's MAC (derived from its address, no ARP) and gives it to the
   channel as if the node's kernel had sent it. The IP header is untouched, so TTL and ``ping``
   hop counts are what the kernel path would give;
-- route use (``on_data``, AODV's active routes): the channel records unicast (node, src, dst)
-  triples; every ``use_interval`` the runtime reports each once;
-- link-layer feedback: the channel reports unicasts it could not deliver (``on_link_failure``).
+- route use (``on_data``, AODV's active routes): the channel keeps the last unicast IPv4 packet
+  per (node, src, dst); every ``use_interval`` the runtime reports each once, as the real packet;
+- link-layer feedback: the channel reports unicasts it could not deliver (``on_link_failure``);
+- transmit power: ``send``/``broadcast`` with ``tx_power_dbm`` leave a hint the channel matches
+  to the frame the kernel emits (by UDP payload); ``set_link_power`` sets the power of every
+  frame to one neighbour (data frames too);
+- failures are isolated: a protocol hook that raises is counted as ``protocol_error`` and
+  published (with its traceback) as a ``protocol_error`` event; the node and the run go on, as
+  in the simulator. Timers of a dead node, or of an instance that was stopped, never fire.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import logging
 import os
 import random
 import socket
+import traceback
 from collections import Counter
 from typing import Any, Callable
 
@@ -44,11 +51,17 @@ BROADCAST_MAC = b"\xff" * 6
 _uids = itertools.count(1)
 
 
-def parse_ipv4(raw: bytes, now: float) -> Packet | None:
+def parse_ipv4(raw: bytes, now: float, uid: int | None = None) -> Packet | None:
+    """The routing layer's view of a raw IPv4 packet; ``uid`` defaults to a fresh number."""
     if len(raw) < 20 or raw[0] >> 4 != 4:
         return None
-    return Packet(next(_uids), socket.inet_ntoa(raw[12:16]), socket.inet_ntoa(raw[16:20]),
-                  len(raw), now, ttl=raw[8], payload=raw)
+    return Packet(next(_uids) if uid is None else uid, socket.inet_ntoa(raw[12:16]),
+                  socket.inet_ntoa(raw[16:20]), len(raw), now, ttl=raw[8], payload=raw)
+
+
+def _reraise() -> None:
+    """Re-raise the exception being handled (so ``guarded`` records it like any other)."""
+    raise  # noqa: PLE0704
 
 
 class NodeAgent:
@@ -60,13 +73,19 @@ class NodeAgent:
         self.node = node
         self.node_id = node.index
         self.address = node.address
-        self.random = random.Random(f"{seed}:{node.index}")
-        self.tx_power = 0.0
+        self.random = random.Random(f"{seed}:node:{node.index}")
+        plan = runtime.plan
+        self.tx_power = plan.tx_power
+        self.power_levels = plan.power_levels
         self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
         self.routes = KernelRoutes(node.rt, node.tap_index, runtime.loop, self._route_event)
         self.counters: Counter[str] = Counter()
         self.port = protocol_cls.port
         self.sock: socket.socket | None = None
+        self.alive = True
+        self._generation = 0
+        self._handled = False
+        self._held: set[int] = set()
         self.protocol = protocol_cls(self, params)
         cls = type(self.protocol)
         self.wants_data = cls.on_data is not Protocol.on_data
@@ -78,16 +97,34 @@ class NodeAgent:
         return self.runtime.now
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
-        return self.runtime.loop.call_later(max(delay, 0.0), self._guarded, fn, args)
+        if not delay >= 0:
+            raise ValueError(f"negative delay {delay}")
+        return self.runtime.loop.call_later(delay, self._timer, self._generation, fn, args)
 
-    def broadcast(self, payload: bytes) -> None:
-        self._sendto(payload, BROADCAST)
+    def _timer(self, generation: int, fn: Callable[..., Any], args: tuple) -> None:
+        if self.alive and generation == self._generation:
+            self.guarded(fn, *args)
 
-    def send(self, next_hop: str, payload: bytes) -> None:
-        self._sendto(payload, next_hop)
+    def broadcast(self, payload: bytes, tx_power_dbm: float | None = None) -> None:
+        self._sendto(payload, BROADCAST, tx_power_dbm)
+
+    def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
+        self._sendto(payload, next_hop, tx_power_dbm)
+
+    def set_link_power(self, next_hop: str, tx_power_dbm: float | None) -> None:
+        """Every frame to ``next_hop`` (data too) goes at ``tx_power_dbm``; None: default."""
+        j = self.runtime.index_of.get(next_hop)
+        if j is None:
+            raise ValueError(f"{self.node.name}: unknown neighbour {next_hop!r}")
+        powers = self.runtime.channel.nodes[self.node.index].link_power
+        if tx_power_dbm is None:
+            powers.pop(j, None)
+        else:
+            powers[j] = self.runtime.plan.check_tx_power(tx_power_dbm)
 
     def send_packet(self, packet: Packet) -> None:
         self._held.discard(packet.uid)
+        self._handled = True
         if self.per_packet:
             next_hop = self.protocol.forward(packet, None)
             if next_hop is not None:
@@ -100,41 +137,54 @@ class NodeAgent:
         self.transmit(packet, route.next_hop, None)
 
     def drop(self, packet: Packet, reason: str) -> None:
-        if packet.uid in self._held:
-            self._held.discard(packet.uid)
+        self._held.discard(packet.uid)
+        self._handled = True
         self.counters[f"drop_{reason}"] += 1
+        self.runtime.packet_dropped(self, packet, reason)
 
     def hold(self, packet: Packet) -> None:
         self._held.add(packet.uid)
+        self._handled = True
 
     def position(self) -> tuple[float, float]:
-        return self.runtime.channel.positions[self.node.index]
+        return self.runtime.channel.position(self.node.index, self.now)
 
     def location_of(self, address: str) -> tuple[float, float] | None:
         j = self.runtime.index_of.get(address)
-        return None if j is None else self.runtime.channel.positions[j]
+        return None if j is None else self.runtime.channel.position(j, self.now)
 
     def battery(self) -> float:
-        return 1.0
+        return self.runtime.channel.medium.battery_fraction(self.node.index)
 
     def emit(self, kind: str, **fields: Any) -> None:
         self.runtime.emit(self.node.name, kind, fields)
-
-    _held: set[int]
 
     # -- plumbing ------------------------------------------------------------------------------
     def _route_event(self, kind: str, fields: dict[str, Any]) -> None:
         self.runtime.emit(self.node.name, kind, fields)
 
-    def _guarded(self, fn: Callable[..., Any], args: tuple) -> None:
+    def guarded(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call a protocol hook; an exception is this node's problem, not the run's."""
         try:
-            fn(*args)
-        except Exception:  # a protocol bug must not stop the other nodes
+            return fn(*args)
+        except Exception as exc:
             self.counters["protocol_error"] += 1
-            log.exception("%s: protocol timer failed", self.node.name)
+            log.debug("%s: protocol hook failed", self.node.name, exc_info=True)
+            self.runtime.emit(self.node.name, "protocol_error", {
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()})
+            return None
+
+    def die(self) -> None:
+        """The node's battery ran out: the protocol stops, its timers never fire again."""
+        if not self.alive:
+            return
+        self.alive = False
+        self._generation += 1
+        self.guarded(self.protocol.stop)
+        self._held.clear()
 
     def open(self) -> None:
-        self._held = set()
         if self.port:
             with linux.in_netns(self.node.ns_fd):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
@@ -159,9 +209,12 @@ class NodeAgent:
         if self.node.tun_fd >= 0:
             loop.remove_reader(self.node.tun_fd)
 
-    def _sendto(self, payload: bytes, next_hop: str) -> None:
-        if self.sock is None:
+    def _sendto(self, payload: bytes, next_hop: str, tx_power_dbm: float | None) -> None:
+        if self.sock is None or not self.alive:
             return
+        if tx_power_dbm is not None:
+            power = self.runtime.plan.check_tx_power(tx_power_dbm)
+            self.runtime.channel.nodes[self.node.index].power_hints[payload] = power
         try:
             self.sock.sendto(payload, (next_hop, self.port))
             self.counters["control_sent"] += 1
@@ -177,16 +230,17 @@ class NodeAgent:
                 return
             except OSError:
                 return
-            if src == self.address:
+            if src == self.address or not self.alive:
                 continue  # our own broadcast, looped back by the kernel
             self.counters["control_received"] += 1
             try:
                 self.protocol.on_control(src, payload)
-            except DecodeError:
+            except DecodeError as exc:
                 self.counters["decode_error"] += 1
+                self.runtime.emit(self.node.name, "ctrl_malformed",
+                                  {"src": src, "error": str(exc)})
             except Exception:
-                self.counters["protocol_error"] += 1
-                log.exception("%s: on_control failed", self.node.name)
+                self.guarded(_reraise)
 
     def _on_tun(self) -> None:
         fd = self.node.tun_fd
@@ -197,20 +251,19 @@ class NodeAgent:
                 return
             except OSError:
                 return
-            packet = parse_ipv4(raw, self.now)
-            if packet is None:
+            packet = self.runtime.parse_packet(raw)
+            if packet is None or not self.alive:
                 continue
             self.counters["no_route_packets"] += 1
-            try:
-                if self.per_packet:
-                    next_hop = self.protocol.forward(packet, None)
-                    if next_hop is not None:
-                        self.transmit(packet, next_hop, None)
-                else:
-                    self.protocol.on_no_route(packet)
-            except Exception:
-                self.counters["protocol_error"] += 1
-                log.exception("%s: data hook failed", self.node.name)
+            self._handled = False
+            if self.per_packet:  # None without a drop: a redundant copy, discarded
+                next_hop = self.guarded(self.protocol.forward, packet, None)
+                if next_hop is not None:
+                    self.transmit(packet, next_hop, None)
+                continue
+            self.guarded(self.protocol.on_no_route, packet)
+            if not self._handled:
+                self.drop(packet, "no_route")
 
     def transmit(self, packet: Packet, next_hop: str, prev_hop: str | None) -> None:
         """Send a data packet to ``next_hop`` from user space (see module docstring)."""
@@ -218,25 +271,25 @@ class NodeAgent:
             self.counters["drop_no_payload"] += 1
             return
         if self.wants_data:
-            self.protocol.on_data(packet, prev_hop, next_hop)
+            self.guarded(self.protocol.on_data, packet, prev_hop, next_hop)
         dst_mac = BROADCAST_MAC if next_hop == BROADCAST else mac_of(next_hop)
         self.runtime.channel.inject(self.node.index, dst_mac + self.node.mac + ETH_IPV4
                                     + packet.payload)
         self.counters["data_injected"] += 1
 
-    def link_failure(self, j: int, frame: bytes) -> None:
+    def link_failure(self, j: int, frame: bytes) -> bool:
+        """A unicast to node ``j`` failed after MAC retries. True if the protocol took the
+        data packet it carried (``hold`` / ``send_packet`` / ``drop``)."""
         packet = None
         if frame[12:14] == ETH_IPV4:
             raw = frame[14:]
             is_control = (len(raw) >= 28 and raw[9] == 17 and self.port
                           and int.from_bytes(raw[22:24], "big") == self.port)
             if not is_control:
-                packet = parse_ipv4(raw, self.now)
-        try:
-            self.protocol.on_link_failure(self.runtime.addresses[j], packet)
-        except Exception:
-            self.counters["protocol_error"] += 1
-            log.exception("%s: on_link_failure failed", self.node.name)
+                packet = self.runtime.parse_packet(raw)
+        self._handled = False
+        self.guarded(self.protocol.on_link_failure, self.runtime.addresses[j], packet)
+        return packet is not None and self._handled
 
 
 class AgentRuntime:
@@ -244,22 +297,27 @@ class AgentRuntime:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, plan: Plan, nodes: list[NodeNet],
                  use_interval: float = 0.5,
-                 on_event: Callable[[float, str, str, dict], None] | None = None) -> None:
+                 on_event: Callable[[float, str, str, dict], None] | None = None,
+                 flow_uid: Callable[[bytes], int | None] | None = None) -> None:
         self.loop = loop
         self.plan = plan
         self.nodes = nodes
         self.t0 = loop.time()
         self.addresses = [n.address for n in nodes]
+        self.names = [n.name for n in nodes]
         self.index_of = {a: i for i, a in enumerate(self.addresses)}
         self.use_interval = use_interval
         self.on_event = on_event
+        self.flow_uid = flow_uid
         self.agents: list[NodeAgent] = []
         if plan.protocol_cls is not None:
             self.agents = [NodeAgent(self, n, plan.protocol_cls, plan.protocol_params, plan.seed)
                            for n in nodes]
         wants_use = any(a.wants_data for a in self.agents)
         self.channel = Channel(loop, plan, nodes, on_link_failure=self._link_failure,
-                               record_use=wants_use, start_time=self.t0)
+                               record_use=wants_use, start_time=self.t0,
+                               on_event=self._channel_event, on_death=self._death,
+                               flow_uid=flow_uid)
         self._use_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -270,12 +328,32 @@ class AgentRuntime:
         if self.on_event is not None:
             self.on_event(self.now, node, kind, fields)
 
+    def _channel_event(self, i: int, kind: str, fields: dict) -> None:
+        self.emit(self.names[i], kind, fields)
+
+    def parse_packet(self, raw: bytes) -> Packet | None:
+        """A raw IPv4 packet as the routing layer sees it; a scenario flow's packet keeps its
+        flow uid, so drops and deliveries refer to the same packet as the traffic source."""
+        uid = self.flow_uid(raw) if self.flow_uid is not None else None
+        return parse_ipv4(raw, self.now, uid)
+
+    def packet_dropped(self, agent: NodeAgent, packet: Packet, reason: str) -> None:
+        if packet.payload is not None and self.flow_uid is not None:
+            uid = self.flow_uid(packet.payload)
+            if uid is not None:
+                self.emit(agent.node.name, "data_dropped", {"uid": uid, "reason": reason})
+
+    def _death(self, i: int, reason: str) -> None:
+        if self.agents:
+            self.agents[i].die()
+        self.emit(self.names[i], "node_died", {"reason": reason})
+
     def start(self) -> None:
         self.channel.start()
         for agent in self.agents:
             agent.open()
         for agent in self.agents:
-            agent._guarded(agent.protocol.start, ())
+            agent.guarded(agent.protocol.start)
         if self.channel.record_use:
             self._use_timer = self.loop.call_later(self.use_interval, self._report_use)
 
@@ -283,32 +361,36 @@ class AgentRuntime:
         if self._use_timer is not None:
             self._use_timer.cancel()
         for agent in self.agents:
-            agent._guarded(agent.protocol.stop, ())
+            if agent.alive:
+                agent.alive = False
+                agent.guarded(agent.protocol.stop)
             agent.close()
         self.channel.stop()
 
-    def _link_failure(self, i: int, j: int, frame: bytes) -> None:
-        if self.agents:
-            self.agents[i].link_failure(j, frame)
+    def _link_failure(self, i: int, j: int, frame: bytes) -> bool:
+        return bool(self.agents) and self.agents[i].link_failure(j, frame)
 
     def _report_use(self) -> None:
-        used, self.channel.used = self.channel.used, set()
-        now = self.now
-        for i, srcdst in used:
+        """Tell reactive protocols which routes carried data (the real packets, once each)."""
+        used, self.channel.used = self.channel.used, {}
+        for (i, _srcdst), frame in used.items():
             agent = self.agents[i]
-            if not agent.wants_data:
+            if not agent.wants_data or not agent.alive:
                 continue
-            src, dst = socket.inet_ntoa(srcdst[:4]), socket.inet_ntoa(srcdst[4:])
-            packet = Packet(0, src, dst, 0, now)
+            packet = self.parse_packet(frame[14:])
+            if packet is None:
+                continue
+            dst, src = packet.dst, packet.src
             route = agent.routes.lookup(dst)
             next_hop = route.next_hop if route else dst
             prev = None
             if src != agent.address:
                 back = agent.routes.lookup(src)
                 prev = back.next_hop if back else None
-            agent._guarded(agent.protocol.on_data, (packet, prev, next_hop))
+            agent.guarded(agent.protocol.on_data, packet, prev, next_hop)
             j = self.index_of.get(next_hop)
-            if next_hop == dst and j is not None and self.agents[j].wants_data:
-                self.agents[j]._guarded(self.agents[j].protocol.on_data,
-                                        (packet, agent.address, None))
+            if next_hop == dst and j is not None and self.agents[j].wants_data \
+                    and self.agents[j].alive:
+                self.agents[j].guarded(self.agents[j].protocol.on_data, packet, agent.address,
+                                       None)
         self._use_timer = self.loop.call_later(self.use_interval, self._report_use)

@@ -1,65 +1,197 @@
-"""The channel: one asyncio task that moves Ethernet frames between node TAPs.
+"""The channel process: the shared radio medium, driven in real time, between node TAPs.
 
 Every node's ``wlan0`` is a TAP whose fd the channel holds. When a node's kernel transmits, the
-frame becomes readable here; the channel hands it to the medium (``medium.py``), which decides
-who receives it and when, and writes it into those nodes' TAPs. Reads are batched (up to
-``BATCH`` frames per wake-up per TAP) and the hot path allocates nothing beyond the frame itself.
+frame becomes readable here and goes to that node's station on the medium (``meshnet.medium``,
+the very code the simulator runs): the MAC contends, the radio decides who decodes it with
+which error, the energy is charged, and each receiver's station writes the frame into its TAP.
+The only difference from the simulator is the clock: the medium's scheduler
+(``meshnet/scheduler.py``) runs against the wall clock here (:class:`RealTimeClock`), so every
+MAC timer fires at its intended time (seconds since the emulation started) and event-loop
+latency delays a frame a little but never changes a decision.
 
 Also here, because the channel already touches every frame:
 
-- link-layer feedback: a unicast the medium could not deliver calls ``on_link_failure(i, j, frame)``
-  (AODV's link-layer mode, Broch's AODV-LL);
-- route use: with ``record_use`` the channel remembers (sender, IPv4 src+dst) of unicast frames
-  in a set that the agent runtime drains periodically to tell reactive protocols their routes
-  are in use (one set insert per frame; see docs/netns.md for the measured cost);
-- positions: polled from the plan's trajectories every ``position_interval`` (10 Hz default);
-  the medium recomputes neighbours only when something moved.
+- control or data: an IPv4 UDP frame to the protocol's port is a control frame (counted as
+  control overhead, ``ctrl_tx``); everything else is data;
+- transmit power: a frame goes at the power its agent asked for (``ctx.send(...,
+  tx_power_dbm=)``, matched by payload) or at the per-neighbour power the protocol set
+  (``ctx.set_link_power``), else at the node's default;
+- link-layer feedback: a unicast the medium could not deliver calls
+  ``on_link_failure(i, j, frame)`` (AODV's link-layer mode, Broch's AODV-LL);
+- route use: with ``record_use`` the channel remembers the last IPv4 packet per (sender, src,
+  dst) of unicast data frames, which the agent runtime drains periodically to tell reactive
+  protocols their routes are in use;
+- positions: the medium reads trajectories at each frame's time; ``positions`` (for display)
+  is refreshed every ``position_interval``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import random
 from collections import Counter
 from typing import Any, Callable
 
+from meshnet.medium import CTRL, DATA, Frame
+from meshnet.protocol_api import BROADCAST
+from meshnet.scheduler import Scheduler
+
 from .nodes import NodeNet
-from .plan import Plan, positions_changed
+from .plan import ETHERNET_HEADER, Plan
 
 BATCH = 256
 FRAME_MAX = 65536
+ETH_IPV4 = b"\x08\x00"
+
+
+class RealTimeClock(Scheduler):
+    """The simulator's heap scheduler, run against the wall clock of an asyncio loop.
+
+    ``now`` is seconds since ``t0`` on the loop's clock; inside a callback it is the time the
+    callback was scheduled for (not the slightly later time the loop got to it), so the medium
+    computes every timer from intended times, exactly as in virtual time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, t0: float) -> None:
+        super().__init__()
+        self.loop = loop
+        self.t0 = t0
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_at = float("inf")
+        self._running = False
+
+    def wall(self) -> float:
+        return self.loop.time() - self.t0
+
+    def catch_up(self) -> None:
+        """Run every event that is due, then move ``now`` to the present."""
+        self.run_until(max(self.wall(), self.now))
+
+    def arm(self) -> None:
+        """Wake the loop for the next event (call after anything scheduled new events)."""
+        if not self._running:
+            return
+        nxt = self.next_time()
+        if nxt is None or nxt >= self._wake_at:
+            return
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake_at = nxt
+        self._wake = self.loop.call_at(self.t0 + nxt, self._fire)
+
+    def _fire(self) -> None:
+        self._wake = None
+        self._wake_at = float("inf")
+        self.catch_up()
+        self.arm()
+
+    def start(self) -> None:
+        self._running = True
+        self.arm()
+
+    def halt(self) -> None:
+        self._running = False
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        self._wake_at = float("inf")
+
+
+class TapStation:
+    """One node on the medium: frames it decodes go into its TAP."""
+
+    __slots__ = ("channel", "index", "alive", "tx_power", "queue_len", "fd", "link_power",
+                 "power_hints")
+
+    def __init__(self, channel: "Channel", index: int, fd: int, tx_power: float,
+                 queue_len: int) -> None:
+        self.channel = channel
+        self.index = index
+        self.fd = fd
+        self.alive = True
+        self.tx_power = tx_power
+        self.queue_len = queue_len
+        self.link_power: dict[int, float] = {}       # neighbour index -> dBm (set by protocol)
+        self.power_hints: dict[bytes, float] = {}    # UDP payload -> dBm of one control send
+
+    def on_frame(self, frame: Frame) -> None:
+        ch = self.channel
+        try:
+            os.write(self.fd, frame.payload)
+            ch.tx_frames += 1
+        except BlockingIOError:
+            ch.counters["tap_full"] += 1
+        except OSError:
+            ch.counters["write_error"] += 1
+
+    def on_tx_end(self, frame: Frame, receivers: list[int], ok: bool, reason: str) -> None:
+        self.channel.tx_end(self, frame, receivers, ok, reason)
 
 
 class Channel:
+    """Host of the shared medium on netns (see module docstring)."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop, plan: Plan, nodes: list[NodeNet],
-                 on_link_failure: Callable[[int, int, bytes], None] | None = None,
+                 on_link_failure: Callable[[int, int, bytes], bool] | None = None,
                  record_use: bool = False, position_interval: float = 0.1,
-                 start_time: float | None = None) -> None:
+                 start_time: float | None = None,
+                 on_event: Callable[[int, str, dict], None] | None = None,
+                 on_death: Callable[[int, str], None] | None = None,
+                 flow_uid: Callable[[bytes], int | None] | None = None) -> None:
         self.loop = loop
         self.plan = plan
         self.fds = [n.tap_fd for n in nodes]
         self.mac_index = {n.mac: n.index for n in nodes}
+        self.addresses = [n.address for n in nodes]
         self.on_link_failure = on_link_failure
+        self.on_event = on_event
+        self.on_death = on_death
+        self.flow_uid = flow_uid
         self.record_use = record_use
-        self.used: set[tuple[int, bytes]] = set()
+        self.used: dict[tuple[int, bytes], bytes] = {}
         self.position_interval = position_interval
         self.t0 = loop.time() if start_time is None else start_time
         self.counters: Counter[str] = Counter()
         self.rx_frames = 0  # frames read from TAPs
         self.tx_frames = 0  # frames written into TAPs
-        self.medium = plan.make_medium(self, self, random.Random(f"{plan.seed}:channel"))
+        port = getattr(plan.protocol_cls, "port", 0) if plan.protocol_cls else 0
+        self.control_port = port.to_bytes(2, "big") if port else None
+        # --- the medium's host interface
+        self.sched = RealTimeClock(loop, self.t0)
+        self.seed = plan.seed
+        self.n = plan.n
+        self.trajectories = plan.tracks()
+        self.max_speed = max((t.max_speed for t in self.trajectories), default=0.0)
+        self.nodes = [TapStation(self, i, fd, plan.tx_power, plan.queue_len)
+                      for i, fd in enumerate(self.fds)]
+        self.medium = plan.make_medium(self)
+        self.macs = [self.medium.make_mac(st) for st in self.nodes]
         self.positions = plan.positions(0.0)
-        self.medium.update_positions(self.positions)
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
 
-    # -- Scheduler interface for the medium --------------------------------------------------
-    def time(self) -> float:
-        return self.loop.time()
+    # -- Host interface for the medium ------------------------------------------------------------
+    def position(self, i: int, t: float) -> tuple[float, float]:
+        return self.trajectories[i].position(t)
 
-    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.loop.call_at(when, fn, *args)
+    def drop(self, node: TapStation, packet: Any, reason: str) -> None:
+        self.counters[reason] += 1
+        self._data_dropped(node.index, packet, reason)
+
+    def count_control_drop(self, node: TapStation, reason: str) -> None:
+        self.counters[f"control_{reason}"] += 1
+
+    def kill(self, i: int, reason: str) -> None:
+        """Node ``i`` dies (its battery ran empty): its radio goes silent, queued frames are
+        lost, its protocol stops. Its kernel keeps running, unheard."""
+        st = self.nodes[i]
+        if not st.alive:
+            return
+        st.alive = False
+        for frame in self.macs[i].flush():
+            if frame.kind == DATA:
+                self.drop(st, frame.packet, "node_dead")
+        if self.on_death is not None:
+            self.on_death(i, reason)
 
     @property
     def now(self) -> float:
@@ -71,10 +203,12 @@ class Channel:
         self._running = True
         for i, fd in enumerate(self.fds):
             self.loop.add_reader(fd, self._readable, i)
+        self.sched.start()
         self._timer = self.loop.call_later(self.position_interval, self._tick)
 
     def stop(self) -> None:
         self._running = False
+        self.sched.halt()
         for fd in self.fds:
             try:
                 self.loop.remove_reader(fd)
@@ -90,22 +224,31 @@ class Channel:
         self._timer = self.loop.call_later(self.position_interval, self._tick)
 
     def update_positions(self) -> None:
-        pos = self.plan.positions(self.now)
-        if positions_changed(pos, self.positions):
-            self.positions = pos
-            self.medium.update_positions(pos)
+        self.positions = self.plan.positions(self.now)
 
-    def links_changed(self) -> None:
-        """Re-evaluate after links were blocked or unblocked by hand."""
-        self.medium.refresh()
+    def moved(self) -> None:
+        """A trajectory was changed by hand: links follow at once."""
+        self.medium.grid.invalidate()
+        self.update_positions()
+
+    # -- links as the medium sees them --------------------------------------------------------
+    def neighbours(self) -> list[list[int]]:
+        """Who hears whom now (median power at or above sensitivity; cut links excluded)."""
+        t = self.sched.wall()
+        return [self.medium.neighbours(i, t) if self.nodes[i].alive else []
+                for i in range(self.n)]
+
+    def cut(self, i: int, j: int) -> None:
+        self.medium.cut(i, j)
+
+    def restore(self, i: int, j: int) -> None:
+        self.medium.restore(i, j)
 
     # -- hot path ------------------------------------------------------------------------------
     def _readable(self, i: int) -> None:
         fd = self.fds[i]
         read = os.read
-        submit = self.medium.submit
-        macs = self.mac_index
-        used = self.used if self.record_use else None
+        self.sched.catch_up()
         n = 0
         for n in range(1, BATCH + 1):
             try:
@@ -116,43 +259,82 @@ class Channel:
             except OSError:
                 self.counters["read_error"] += 1
                 break
-            if frame[0] & 1:
-                submit(i, frame, -1)
-                continue
-            j = macs.get(frame[:6])
+            self.submit(i, frame)
+        self.rx_frames += n
+        self.sched.arm()
+
+    def submit(self, i: int, frame: bytes) -> None:
+        """Node ``i``'s interface transmits ``frame`` (an Ethernet frame) now."""
+        if len(frame) < ETHERNET_HEADER:
+            self.counters["runt"] += 1
+            return
+        if frame[0] & 1:
+            j, dst = -1, BROADCAST
+        else:
+            j = self.mac_index.get(frame[:6])
             if j is None:
                 self.counters["unknown_mac"] += 1
-                continue
-            if used is not None and frame[12:14] == b"\x08\x00":
-                used.add((i, frame[26:34]))
-            submit(i, frame, j)
-        self.rx_frames += n
+                return
+            dst = self.addresses[j]
+        st = self.nodes[i]
+        kind = DATA
+        power = None
+        if frame[12:14] == ETH_IPV4 and len(frame) >= 42:
+            ihl = (frame[14] & 15) * 4
+            if frame[23] == 17 and frame[16 + ihl:18 + ihl] == self.control_port:
+                kind = CTRL
+                if st.power_hints:
+                    power = st.power_hints.pop(frame[22 + ihl:], None)
+            elif j >= 0 and self.record_use:
+                self.used[(i, frame[26:34])] = frame
+        if power is None and j >= 0 and st.link_power:
+            power = st.link_power.get(j)
+        f = Frame(kind, i, dst, j, frame if kind == DATA else None, frame,
+                  len(frame) - ETHERNET_HEADER, 0, power)
+        if not st.alive:
+            if kind == DATA:
+                self.drop(st, frame, "node_dead")
+            return
+        if not self.macs[i].enqueue(f):
+            if kind == DATA:
+                self.drop(st, frame, "queue_full")
+            else:
+                self.count_control_drop(st, "queue_full")
 
     def inject(self, i: int, frame: bytes) -> None:
         """Transmit ``frame`` as if node ``i``'s kernel had (user-space forwarding path)."""
-        if frame[0] & 1:
-            self.medium.submit(i, frame, -1)
-            return
-        j = self.mac_index.get(frame[:6])
-        if j is None:
-            self.counters["unknown_mac"] += 1
-            return
-        self.medium.submit(i, frame, j)
+        self.sched.catch_up()
+        self.submit(i, frame)
+        self.sched.arm()
 
-    # -- Output interface for the medium --------------------------------------------------------
-    def deliver(self, j: int, frame: bytes) -> None:
-        try:
-            os.write(self.fds[j], frame)
-            self.tx_frames += 1
-        except BlockingIOError:
-            self.counters["tap_full"] += 1
-        except OSError:
-            self.counters["write_error"] += 1
-
-    def link_failed(self, i: int, j: int, frame: bytes) -> None:
+    def tx_end(self, st: TapStation, frame: Frame, receivers: list[int], ok: bool,
+               reason: str) -> None:
+        """The medium is done with one of ``st``'s frames."""
+        if frame.kind == CTRL:
+            self.counters["control_tx"] += 1
+            if self.on_event is not None:
+                self.on_event(st.index, "ctrl_tx", {"dst": frame.dst, "bytes": frame.size,
+                                                    "port": int.from_bytes(self.control_port,
+                                                                           "big")})
+        if ok:
+            if frame.kind == DATA and not receivers:
+                self.drop(st, frame.packet, reason or "out_of_range")
+            return
         self.counters["link_failure"] += 1
-        if self.on_link_failure is not None:
-            self.on_link_failure(i, j, frame)
+        taken = False
+        if self.on_link_failure is not None and st.alive:
+            taken = bool(self.on_link_failure(st.index, frame.dst_index, frame.payload))
+        if frame.kind == DATA and not taken:
+            self.drop(st, frame.packet, reason or "mac_retries")
 
-    def dropped(self, i: int, reason: str) -> None:
-        self.counters[reason] += 1
+    def _data_dropped(self, i: int, frame: Any, reason: str) -> None:
+        if self.on_event is None or self.flow_uid is None or not isinstance(frame, bytes):
+            return
+        uid = self.flow_uid(frame[ETHERNET_HEADER:])
+        if uid is not None:
+            self.on_event(i, "data_dropped", {"uid": uid, "reason": reason})
+
+    # -- energy --------------------------------------------------------------------------------
+    def energy_j(self) -> float:
+        self.sched.catch_up()
+        return self.medium.total_energy_j()
