@@ -9,6 +9,7 @@ at the end of a run each generated packet is delivered, dropped with a reason, o
 from __future__ import annotations
 
 import random
+import traceback
 from typing import Any, Callable
 
 from ..medium import CTRL, DATA, IP_UDP_HEADER, Frame
@@ -74,6 +75,7 @@ class SimNode:
         self.random = random.Random(f"{sim.seed}:node:{index}")
         self.routes = SimRouteTable(self)
         self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
+        self.link_power: dict[str, float] = {}  # next hop -> dBm (set_link_power)
         self.alive = True
         self.protocol: Protocol | None = None
         self.mac = None
@@ -101,7 +103,31 @@ class SimNode:
 
     def _guarded(self, generation: int, fn, args) -> None:
         if self.alive and generation == self._generation:
-            fn(*args)
+            try:
+                fn(*args)
+            except Exception as exc:
+                self.protocol_failed(exc)
+
+    def protocol_failed(self, exc: Exception) -> None:
+        """A protocol hook raised: counted and traced; this node and the run go on."""
+        self.sim.protocol_error(self, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+    def call_protocol(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call a protocol hook outside the hot path (start, stop), isolating its failure."""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.protocol_failed(exc)
+            return None
+
+    def set_link_power(self, next_hop: str, tx_power_dbm: float | None) -> None:
+        """Every frame to ``next_hop`` (data too) goes at ``tx_power_dbm``; None: default."""
+        if next_hop not in self.sim.index_of:
+            raise ValueError(f"{self.name}: unknown neighbour {next_hop!r}")
+        if tx_power_dbm is None:
+            self.link_power.pop(next_hop, None)
+        else:
+            self.link_power[next_hop] = self.profile.check_tx_power(tx_power_dbm)
 
     def broadcast(self, payload: bytes, tx_power_dbm: float | None = None) -> None:
         self._send_control(BROADCAST, -1, payload, tx_power_dbm)
@@ -121,6 +147,8 @@ class SimNode:
             return
         if tx_power_dbm is not None:
             tx_power_dbm = self.profile.check_tx_power(tx_power_dbm)
+        elif self.link_power:
+            tx_power_dbm = self.link_power.get(dst)
         port = self.protocol.port if self.protocol else 0
         frame = Frame(CTRL, self.index, dst, dst_index, None, payload,
                       len(payload) + IP_UDP_HEADER, port, tx_power_dbm)
@@ -173,7 +201,14 @@ class SimNode:
         proto = self.protocol
         if self._per_packet:
             self._handled = False
-            next_hop = proto.forward(packet, prev_hop)
+            try:
+                next_hop = proto.forward(packet, prev_hop)
+            except Exception as exc:
+                self.protocol_failed(exc)
+                next_hop = None
+                if not self._handled:
+                    sim.drop(self, packet, "protocol_error")
+                    return
             if next_hop is None:
                 if not self._handled:
                     sim.discard(self, packet)  # a redundant copy (e.g. duplicate flood)
@@ -182,13 +217,19 @@ class SimNode:
             route = self.routes.lookup(packet.dst)
             if route is None:
                 self._handled = False
-                proto.on_no_route(packet)
+                try:
+                    proto.on_no_route(packet)
+                except Exception as exc:
+                    self.protocol_failed(exc)
                 if not self._handled:
                     sim.drop(self, packet, "no_route")
                 return
             next_hop = route.next_hop
         if self._on_data is not None:
-            self._on_data(packet, prev_hop, next_hop)
+            try:
+                self._on_data(packet, prev_hop, next_hop)
+            except Exception as exc:
+                self.protocol_failed(exc)
         if next_hop == BROADCAST:
             j = -1
         else:
@@ -196,14 +237,18 @@ class SimNode:
             if j == -2:
                 sim.drop(self, packet, "no_route")
                 return
-        frame = Frame(DATA, self.index, next_hop, j, packet, None, packet.size + IP_UDP_HEADER, 0)
+        frame = Frame(DATA, self.index, next_hop, j, packet, None, packet.size + IP_UDP_HEADER, 0,
+                      self.link_power.get(next_hop) if self.link_power else None)
         if not self.mac.enqueue(frame):
             sim.drop(self, packet, "queue_full")
 
     def _deliver(self, packet: Packet, prev_hop: str | None) -> None:
         self.sim.deliver(self, packet)
         if self._on_data is not None:
-            self._on_data(packet, prev_hop, None)
+            try:
+                self._on_data(packet, prev_hop, None)
+            except Exception as exc:
+                self.protocol_failed(exc)
 
     # --- link layer callbacks ----------------------------------------------------------------
     def on_tx_end(self, frame: Frame, receivers: list[int], ok: bool, reason: str) -> None:
@@ -212,7 +257,7 @@ class SimNode:
         if frame.kind == CTRL:
             sim.count_control_tx(self, frame)
             if not ok and self.alive:
-                self.protocol.on_link_failure(frame.dst, None)
+                self.call_protocol(self.protocol.on_link_failure, frame.dst, None)
             return
         packet = frame.packet
         sim.count_data_tx(self, frame)
@@ -224,7 +269,7 @@ class SimNode:
             return
         # unicast failed after retries: the copy is still ours; the protocol may salvage it
         self._handled = False
-        self.protocol.on_link_failure(frame.dst, packet)
+        self.call_protocol(self.protocol.on_link_failure, frame.dst, packet)
         if not self._handled:
             sim.drop(self, packet, reason or "mac_retries")
 
@@ -239,6 +284,8 @@ class SimNode:
                 self.protocol.on_control(sender, frame.payload)
             except DecodeError as e:
                 sim.count_malformed(self, sender, e)
+            except Exception as exc:
+                self.protocol_failed(exc)
             return
         packet = frame.packet
         if frame.dst_index < 0:
@@ -260,7 +307,7 @@ class SimNode:
             return
         self.alive = False
         if self.protocol is not None:
-            self.protocol.stop()
+            self.call_protocol(self.protocol.stop)
         for frame in self.mac.flush():
             if frame.kind == DATA:
                 self.sim.drop(self, frame.packet, "node_dead")

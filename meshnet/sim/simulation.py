@@ -56,6 +56,7 @@ class Simulation:
         self.frame_taps: list[Callable[[SimNode, Frame], None]] = []  # e.g. the pcap writer
         self.control_drops = 0
         self.malformed = 0
+        self.protocol_errors = 0
         self.tx_count = 0  # frames transmitted (data and control)
         self.wall_s = 0.0
         self._started = False
@@ -171,6 +172,11 @@ class Simulation:
     def count_control_drop(self, node: SimNode, reason: str) -> None:
         self.control_drops += 1
 
+    def protocol_error(self, node: SimNode, error: str, trace: str) -> None:
+        self.protocol_errors += 1
+        self.bus.emit(self.sched.now, "protocol_error",
+                      {"node": node.name, "error": error, "traceback": trace})
+
     def count_malformed(self, node: SimNode, src: str, error: Exception) -> None:
         self.malformed += 1
         if self.bus.wants("ctrl_malformed"):
@@ -221,7 +227,7 @@ class Simulation:
         if not node.alive:
             node.alive = True
             node.attach(self.world.protocol_cls(node, self.world.protocol_params))
-            node.protocol.start()
+            node.call_protocol(node.protocol.start)
             self.bus.emit(self.sched.now, "node_revived", {"node": node.name, "reason": "revived"})
 
     # --- running -----------------------------------------------------------------------------
@@ -233,7 +239,7 @@ class Simulation:
         self._schedule_mobility()
         self.sched.call_at(0.0, self._sample_links)
         for node in self.nodes:
-            self.sched.call_at(0.0, node.protocol.start)
+            self.sched.call_at(0.0, node.call_protocol, node.protocol.start)
 
     def run_until(self, t: float) -> None:
         self.start()
@@ -273,6 +279,7 @@ class Simulation:
         out["energy_j"] = self.channel.total_energy_j()
         out["control_drops"] = self.control_drops
         out["malformed_control"] = self.malformed
+        out["protocol_errors"] = self.protocol_errors
         out["events"] = self.sched.executed
         out["wall_s"] = round(self.wall_s, 4)
         out["events_per_s"] = round(self.sched.executed / self.wall_s) if self.wall_s > 0 else 0
