@@ -68,6 +68,10 @@ class Route:
 
 
 class TimerHandle(_TypingProtocol):
+    """A pending ``call_later``. ``call_later`` raises ValueError for a negative (or NaN)
+    delay; a timer never fires after ``cancel()``, after its node died, or after the protocol
+    instance that set it was stopped."""
+
     def cancel(self) -> None: ...
 
 
@@ -106,6 +110,9 @@ class NodeContext(_TypingProtocol):
         interference and the energy the frame costs."""
     def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
         """Unicast to a one-hop neighbour, at ``tx_power_dbm`` as for :meth:`broadcast`."""
+    def set_link_power(self, next_hop: str, tx_power_dbm: float | None) -> None:
+        """Send every later frame to neighbour ``next_hop`` (data frames too) at
+        ``tx_power_dbm``; None returns to ``tx_power``. Per-hop power control (MTPR)."""
     def send_packet(self, packet: Packet) -> None:
         """Hand a data packet (e.g. one buffered during discovery) back to the data plane, which
         looks up the route again and forwards it."""

@@ -61,6 +61,7 @@ class FakeContext:
         self.power_levels = (0.0, -1.0, -3.0, -5.0, -7.0, -10.0, -15.0, -25.0)
         self.persistent: dict[str, Any] = {}
         self.sent_power: list[float | None] = []  # tx_power_dbm of each entry of ``sent``
+        self.link_power: dict[str, float] = {}
         self.routes = FakeRoutes(self)
         self._now = 0.0
         self._timers: list[tuple[float, int, FakeTimer, Callable[..., Any], tuple]] = []
@@ -79,7 +80,8 @@ class FakeContext:
         return self._now
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> FakeTimer:
-        assert delay >= 0, "timers cannot fire in the past"
+        if not delay >= 0:
+            raise ValueError(f"negative delay {delay}")
         timer = FakeTimer()
         heapq.heappush(self._timers, (self._now + delay, next(self._seq), timer, fn, args))
         return timer
@@ -101,6 +103,12 @@ class FakeContext:
     def send(self, next_hop: str, payload: bytes, tx_power_dbm: float | None = None) -> None:
         self.sent.append((next_hop, payload))
         self.sent_power.append(tx_power_dbm)
+
+    def set_link_power(self, next_hop: str, tx_power_dbm: float | None) -> None:
+        if tx_power_dbm is None:
+            self.link_power.pop(next_hop, None)
+        else:
+            self.link_power[next_hop] = float(tx_power_dbm)
 
     def send_packet(self, packet: Packet) -> None:
         self.data_sent.append(packet)
