@@ -189,6 +189,39 @@ def cmd_scenarios(args) -> int:
     return EXIT_OK
 
 
+# Subcommands defined in other modules: each module's ``register_cli(subparsers)`` adds the
+# subcommands listed with it (a test checks that the lists agree). These modules import little at
+# load time and leave the rest to their handlers, so registering them keeps startup fast.
+COMMAND_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("meshnet.netns.commands", ("emulate", "nodes", "exec", "shell", "clean")),
+    ("meshnet.tui.commands", ("tui",)),
+)
+
+
+def _register(sub: Any, module: str, commands: tuple[str, ...]) -> None:
+    """Let ``module`` add its subcommands. If it cannot be imported, they are still listed, and
+    using one says why it is unavailable (one line, exit status 1) instead of the subcommand
+    vanishing or the failure breaking the rest of the CLI."""
+    import importlib
+
+    try:
+        register = importlib.import_module(module).register_cli
+    except Exception as exc:  # any import failure (also a bug in the module): name it
+        reason = str(exc) if isinstance(exc, ImportError) else f"{type(exc).__name__}: {exc}"
+        for name in commands:
+            sp = sub.add_parser(name, help=f"unavailable: {reason}", add_help=False)
+            sp.set_defaults(func=_unavailable(name, reason), accepts_any_arguments=True)
+        return
+    register(sub)
+
+
+def _unavailable(name: str, reason: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        print(f"meshnet: error: {name} is unavailable: {reason}", file=sys.stderr)
+        return EXIT_FAIL
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -217,10 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true")
         sp.set_defaults(func=func)
 
-    for module in ("meshnet.netns.commands", "meshnet.tui.commands", "meshnet.bench.commands"):
-        with contextlib.suppress(ImportError):
-            import importlib
-            importlib.import_module(module).register_cli(sub)
+    for module, commands in COMMAND_MODULES:
+        _register(sub, module, commands)
     return p
 
 
@@ -236,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "accepts_any_arguments", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_USAGE

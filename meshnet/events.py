@@ -3,19 +3,11 @@
 Events are ``(time, kind, fields)``. Producers check :meth:`EventBus.wants` before building a
 costly event, so a run with no trace and no UI pays only for what metrics subscribe to.
 
-Event kinds (fields):
-  data_sent        app generated a packet: node, uid, src, dst, flow, size
-  data_tx          a data frame left a node: node, uid, next_hop
-  data_delivered   reached its destination: node, uid, hops, delay
-  data_dropped     a copy was given up: node, uid, reason
-  ctrl_tx          a control message was transmitted: node, dst, bytes, proto
-  ctrl_rx          a control message was received: node, src, bytes
-  ctrl_malformed   a control message failed to decode: node, src, error
-  route_added / route_changed / route_removed: node, dst, next_hop, metric
-  node_moved       course change: node, x, y, vx, vy
-  link_up / link_down: a, b
-  node_died / node_revived: node, reason
-  protocol events  emitted by protocols through ctx.emit (rreq_sent, route_found, ...): node, ...
+Every kind, its fields with their types and meaning, is declared in :mod:`meshnet.event_schema`
+(the reference list is in docs/architecture.md). The bus does not check events as they pass;
+``EventBus(validate=True)`` does, for tests, and raises
+:class:`~meshnet.event_schema.EventSchemaError` at the producer on an undeclared kind or field or
+a value of the wrong type.
 """
 
 from __future__ import annotations
@@ -27,9 +19,11 @@ Subscriber = Callable[[float, str, dict], None]
 
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, validate: bool = False) -> None:
         self._by_kind: dict[str, list[Subscriber]] = {}
         self._all: list[Subscriber] = []
+        if validate:
+            self.emit = self._checked_emit  # type: ignore[method-assign]  # the default stays lean
 
     def subscribe(self, fn: Subscriber, kinds: tuple[str, ...] | None = None) -> None:
         """Subscribe to some kinds, or to every event when ``kinds`` is None."""
@@ -54,6 +48,12 @@ class EventBus:
             fn(t, kind, fields)
         for fn in self._all:
             fn(t, kind, fields)
+
+    def _checked_emit(self, t: float, kind: str, fields: dict) -> None:
+        from .event_schema import check
+
+        check(kind, fields)
+        EventBus.emit(self, t, kind, fields)
 
 
 class TraceWriter:

@@ -150,3 +150,73 @@ def test_sigterm_leaves_no_partial_output(tmp_path):
     proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert list(tmp_path.iterdir()) == []
+
+
+# --- subcommands registered by other modules ---------------------------------------------------
+def _break_import(monkeypatch, broken: str, error: Exception) -> None:
+    """Make importing ``broken`` fail with ``error``; every other import works as usual."""
+    import importlib
+
+    real = importlib.import_module
+
+    def import_module(name, *args, **kwargs):
+        if name == broken:
+            raise error
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    monkeypatch.setattr("signal.signal", lambda *a: None)  # main() must not touch pytest's handlers
+
+
+def test_every_listed_command_module_registers_exactly_its_listed_subcommands():
+    import argparse
+    import importlib
+
+    from meshnet.cli import COMMAND_MODULES
+
+    for module, commands in COMMAND_MODULES:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register_cli(sub)
+        assert tuple(sub.choices) == commands, module
+
+
+@pytest.mark.parametrize("argv", [["tui"], ["tui", "line", "--speed", "3", "--no-such-flag"],
+                                  ["tui", "--help"]])
+def test_a_module_that_fails_to_import_makes_its_subcommands_say_why(monkeypatch, capsys, argv):
+    from meshnet.cli import main
+
+    _break_import(monkeypatch, "meshnet.tui.commands",
+                  ModuleNotFoundError("No module named 'textual'"))
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "meshnet: error: tui is unavailable: No module named 'textual'\n"
+
+
+def test_a_broken_module_still_lists_its_subcommands_and_the_others_keep_working(monkeypatch,
+                                                                                 capsys):
+    from meshnet.cli import build_parser, main
+
+    _break_import(monkeypatch, "meshnet.netns.commands", SyntaxError("invalid syntax"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    help_text = capsys.readouterr().out
+    for name in ("emulate", "nodes", "exec", "shell", "clean", "tui", "run"):
+        assert name in help_text
+    assert "unavailable: SyntaxError: invalid syntax" in help_text
+
+    assert main(["exec", "n1", "--", "ip", "route"]) == 1
+    assert capsys.readouterr().err == ("meshnet: error: exec is unavailable: "
+                                       "SyntaxError: invalid syntax\n")
+    assert main(["scenarios", "--json"]) == 0
+    assert "default" in json.loads(capsys.readouterr().out)
+    assert build_parser().parse_args(["tui", "line"]).func.__module__ == "meshnet.tui.commands"
+
+
+def test_unknown_arguments_to_a_working_subcommand_are_still_a_usage_error(capsys, monkeypatch):
+    from meshnet.cli import main
+
+    monkeypatch.setattr("signal.signal", lambda *a: None)
+    assert main(["scenarios", "--bogus"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err

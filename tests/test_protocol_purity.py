@@ -1,5 +1,8 @@
-"""Protocols are sans-I/O (DESIGN §3): they never import sockets, clocks, threads, event loops,
-kernel bindings or a backend, so the same code runs in the simulator and on netns."""
+"""Protocols are sans-I/O (DESIGN §3): the same code runs in the simulator, on netns and in unit
+tests, and a run is deterministic per seed. So a protocol module may import only the protocol
+contract, its own package's modules (relative imports) and an allowlist of pure standard-library
+modules: no sockets, clocks, threads, event loops, files, kernel bindings or backends, and no
+``random`` (protocols draw from ``ctx.random``, seeded per node)."""
 
 from __future__ import annotations
 
@@ -13,39 +16,87 @@ from protocols.aodv import wire as aodv_wire
 from protocols.dsdv import wire as dsdv_wire
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
-FORBIDDEN = ("socket", "asyncio", "time", "threading", "pyroute2", "meshnet.sim", "meshnet.netns",
-             "meshnet.tui", "selectors", "subprocess")
+
+# Pure computation only: nothing here reads a clock, the environment, a file or the network, or
+# draws unseeded random numbers.
+ALLOWED = frozenset({
+    "__future__", "abc", "bisect", "collections", "collections.abc", "dataclasses", "enum",
+    "functools", "heapq", "ipaddress", "itertools", "math", "operator", "struct", "typing",
+    "meshnet.protocol_api",
+})
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Every absolute module an ``import`` or ``from ... import`` names, including
-    ``from meshnet import sim`` (as ``meshnet.sim``)."""
+def imports(path: Path, depth: int | None = None) -> set[str]:
+    """Every module an ``import`` or ``from ... import`` names, at any depth (also inside
+    functions and ``if TYPE_CHECKING``). ``from a import b`` counts as ``a``, or as ``a.b`` when
+    ``a`` itself is not allowed (so ``from meshnet import protocol_api`` passes and ``from meshnet
+    import sim`` does not). Relative imports within protocols/ (``from . import wire``,
+    ``from ..aodv import x``) are left out; one that climbs out of it (protocols/ is installed
+    as ``meshnet.protocols``, so ``from .. import sim`` in protocols/flooding.py is
+    ``meshnet.sim``) is kept as written, dots and all. ``depth``: how many package levels the
+    file sits below protocols/ and including it (1 for protocols/flooding.py)."""
+    if depth is None:
+        depth = len(path.relative_to(PROTOCOLS).parts)
     out = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out.add(node.module)
-            out.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level > depth:
+            out.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            module = node.module or ""
+            if module in ALLOWED:
+                out.add(module)
+            else:
+                out.update(f"{module}.{alias.name}" for alias in node.names)
     return out
 
 
-def forbidden(module: str) -> bool:
-    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+def not_allowed(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m not in ALLOWED)
 
 
-def test_the_scan_sees_every_import_form(tmp_path):
+def dynamic_imports(path: Path) -> list[str]:
+    """Calls that import by name at run time (``__import__``, ``importlib.import_module``)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = getattr(f, "id", None) or getattr(f, "attr", "")
+            if name in ("__import__", "import_module"):
+                out.append(f"{path.name}:{node.lineno}")
+    return out
+
+
+def test_the_scan_flags_everything_outside_the_allowlist(tmp_path):
     src = tmp_path / "m.py"
-    src.write_text("import os, socket as s\nfrom time import monotonic\nfrom meshnet import sim\n"
-                   "def f():\n    import asyncio\n")
-    assert {m for m in imported_modules(src) if forbidden(m)} == {
-        "socket", "time", "time.monotonic", "meshnet.sim", "asyncio"}
+    src.write_text("import random\nimport os, socket as s\nfrom time import monotonic\n"
+                   "from meshnet import sim\nfrom meshnet.protocol_api import Packet\n"
+                   "import collections.abc\nfrom . import wire\nfrom .params import P\n"
+                   "def f():\n    import asyncio\n    return __import__('os')\n"
+                   "from .. import sim\nfrom ...netns import agents\n")
+    assert not_allowed(imports(src, depth=2)) == [
+        "...netns", "asyncio", "meshnet.sim", "os", "random", "socket", "time.monotonic"]
+    assert not_allowed(imports(src, depth=1)) == [
+        "..", "...netns", "asyncio", "meshnet.sim", "os", "random", "socket", "time.monotonic"]
+    assert dynamic_imports(src) == ["m.py:11"]
 
 
-def test_no_protocol_module_imports_io_clocks_or_backends():
+def test_the_scan_accepts_the_allowlist_and_relative_imports(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("".join(f"import {m}\n" for m in sorted(ALLOWED - {"__future__"}))
+                   + "from __future__ import annotations\nfrom typing import Any\n"
+                   "from meshnet.protocol_api import BROADCAST, Protocol\n"
+                   "from meshnet import protocol_api\nfrom collections import abc\n"
+                   "from . import wire\nfrom .table import Table\nfrom ..dsdv import wire\n")
+    assert not_allowed(imports(src, depth=2)) == []
+    assert dynamic_imports(src) == []
+
+
+def test_protocol_modules_import_only_the_allowlist():
     files = sorted(PROTOCOLS.rglob("*.py"))
     assert len(files) > 10
-    bad = {str(f.relative_to(PROTOCOLS)): sorted(m for m in imported_modules(f) if forbidden(m))
+    bad = {str(f.relative_to(PROTOCOLS)): not_allowed(imports(f)) + dynamic_imports(f)
            for f in files}
     assert {f: m for f, m in bad.items() if m} == {}
 
