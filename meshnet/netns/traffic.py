@@ -69,6 +69,7 @@ SO_EE_ORIGIN_ICMP = 2
 ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED = 3, 11
 
 _PORT_HI, _PORT_LO = PORT >> 8, PORT & 255
+_MAGIC_INT = int.from_bytes(MAGIC, "big")
 
 SEND_ERRORS = {
     errno.ENETUNREACH: "no_route",
@@ -95,9 +96,8 @@ def flow_uid(ip_packet: Any) -> int | None:
             return None  # not IPv4, not UDP, or a fragment other than the first
         if n < ihl + 16 or ip_packet[ihl + 2] != _PORT_HI or ip_packet[ihl + 3] != _PORT_LO:
             return None
-        if bytes(ip_packet[ihl + 8:ihl + 12]) != MAGIC:
-            return None
-        return int.from_bytes(ip_packet[ihl + 12:ihl + 16], "big")
+        word = int.from_bytes(ip_packet[ihl + 8:ihl + 16], "big")  # magic, uid
+        return word & 0xFFFFFFFF if word >> 32 == _MAGIC_INT else None
     except Exception:
         return None
 
