@@ -36,6 +36,9 @@ class AodvParams:
     gratuitous_reply: bool = True  # set G in own RREQs: intermediate repliers tell the destination
     local_repair: bool = False  # repair a broken route near the break instead of an RERR
     broadcast_jitter: float = 0.01  # s, random delay before re-broadcasts (ns-3: 0..10 ms)
+    # RFC 3561 §6.13 after a start without persistent state (first boot or lost memory): stay out
+    # of routing for delete_period. A restart with its sequence number kept never waits.
+    reboot_wait: bool = False
 
     def __post_init__(self) -> None:
         if self.link_detection not in LINK_DETECTION:

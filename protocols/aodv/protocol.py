@@ -33,6 +33,26 @@ Departures from the letter of the RFC, each for a reason:
   neighbour that actually sent the packet.
 * ``link_detection`` picks one mechanism: with "hello", MAC failures are not acted on (the
   backend drops the frame) and links break by hello loss; with "link-layer" no hellos are sent.
+
+Restarts. A killed and revived node gets a new instance: routes, neighbours, buffered packets and
+the RREQ duplicate cache are gone. Its own sequence number and RREQ ID are not: they live in
+``ctx.persistent`` (the node's non-volatile memory), written whenever they change, so a crash
+without :meth:`AODV.stop` loses nothing. :meth:`AODV.start` finds them there and resumes:
+
+* the RREQ ID continues, so neighbours that still remember the node's last requests (for
+  PATH_DISCOVERY_TIME) do not drop its new ones as duplicates;
+* the sequence number is incremented once (RFC §6.1 lets a node increment it whenever it must be
+  fresher): neighbours that invalidated their route to the dead node hold its last number plus
+  one (§6.11), and the revived node's hellos and replies now match or beat that; its first RREQ
+  increments again and is strictly fresher than anything they hold.
+
+With an empty ``ctx.persistent`` the node cannot tell a first boot from a reboot that lost its
+memory. By default it starts normally (sequence number 0); with ``reboot_wait`` it follows RFC §6.13
+for DELETE_PERIOD: it learns routes from the control messages it hears but does not install
+them, forwards or answers no control message, sends no hello and starts no discovery (its own
+data waits in the buffer); an RREQ for it raises its sequence number to the one the RREQ carries;
+data it is asked to forward is dropped with a broadcast RERR and restarts the wait. When the wait
+ends it installs the routes it learnt and discovers the destinations its buffered data is for.
 """
 
 from __future__ import annotations
@@ -83,8 +103,12 @@ class AODV(Protocol):
     def __init__(self, ctx: Any, params: AodvParams | None = None) -> None:
         super().__init__(ctx, params)
         p: AodvParams = self.params
-        self.seq = 0  # own sequence number
-        self.rreq_id = 0
+        store = getattr(ctx, "persistent", None)
+        # survives a kill and revive: own sequence number and RREQ ID (see the module docstring)
+        self._memory: dict[str, Any] = {} if store is None else store.setdefault(self.name, {})
+        self._seq = 0  # own sequence number
+        self._rreq_id = 0
+        self._reboot_until: float | None = None  # RFC §6.13 wait (reboot_wait) ends then
         self.table = RoutingTable()
         self.queue = RequestQueue(p.queue_len, p.queue_timeout)
         self.neighbors = Neighbors()
@@ -101,10 +125,61 @@ class AODV(Protocol):
 
     # --- lifecycle ----------------------------------------------------------------------------
 
+    @property
+    def seq(self) -> int:
+        """Own sequence number; every change is saved in ``ctx.persistent``."""
+        return self._seq
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        self._seq = self._memory["seq"] = value
+
+    @property
+    def rreq_id(self) -> int:
+        """ID of the last RREQ this node originated; every change is saved in ``ctx.persistent``."""
+        return self._rreq_id
+
+    @rreq_id.setter
+    def rreq_id(self, value: int) -> None:
+        self._rreq_id = self._memory["rreq_id"] = value
+
     def start(self) -> None:
         self._running = True
-        if self.params.enable_hello:
-            self._later(self.ctx.random.uniform(0, self.params.hello_interval), self._hello_tick)
+        p: AodvParams = self.params
+        memory = self._memory
+        if "seq" in memory:  # restarted: resume, one sequence number further
+            self.rreq_id = memory.get("rreq_id", self._rreq_id)
+            self.seq = seq_next(memory["seq"])
+        else:  # first boot, or a reboot that lost the memory
+            self.seq, self.rreq_id = self._seq, self._rreq_id  # from now on it is a restart
+            if p.reboot_wait:
+                self._reboot_until = self.ctx.now + p.delete_period
+                self._later(p.delete_period, self._reboot_wait_over)
+        if p.enable_hello:
+            self._later(self.ctx.random.uniform(0, p.hello_interval), self._hello_tick)
+
+    @property
+    def rebooting(self) -> bool:
+        """In the RFC §6.13 wait after a start without persistent state (``reboot_wait``)."""
+        return self._reboot_until is not None
+
+    def _reboot_wait_over(self) -> None:
+        if self._reboot_until is None:
+            return
+        left = self._reboot_until - self.ctx.now
+        if left > 1e-9:  # data we could not forward restarted the wait
+            self._later(left, self._reboot_wait_over)
+            return
+        self._reboot_until = None
+        for e in self.table:
+            if e.state is RouteState.VALID:
+                self._mirror(e, force=True)
+        for dst in sorted(self.queue.destinations()):
+            if self.table.valid(dst) is not None:
+                for packet in self.queue.take(dst):
+                    self.ctx.send_packet(packet)
+            else:
+                self._start_discovery(dst)
 
     def stop(self) -> None:
         self._running = False
@@ -119,12 +194,14 @@ class AODV(Protocol):
                 d.timer.cancel()
         self.discoveries.clear()
         # The backend clears the forwarding table and accounts for held packets when a node
-        # dies; a revived node starts with empty soft state (only its sequence number survives).
+        # dies; a revived node starts with empty soft state (its sequence number and RREQ ID
+        # survive in ctx.persistent).
         p: AodvParams = self.params
         self.table = RoutingTable()
         self.queue = RequestQueue(p.queue_len, p.queue_timeout)
         self.neighbors = Neighbors()
         self._mirrored.clear()
+        self._reboot_until = None
 
     def _later(self, delay: float, fn: Any, *args: Any) -> Any:
         """A timer that is forgotten once it fired and cancelled by stop()."""
@@ -168,6 +245,11 @@ class AODV(Protocol):
         if hops > 255:
             return
         rev = self._learn_reverse_route(src, msg, hops)
+        if self._reboot_until is not None:
+            # RFC §6.13: learn, forward nothing; the RREQ carries the freshest number seen en route
+            if msg.dst == me and not msg.unknown_seq and seq_newer(msg.dst_seq, self.seq):
+                self.seq = msg.dst_seq
+            return
         if msg.dst == me:
             self._answer_as_destination(rev.next_hop, msg)
             return
@@ -246,12 +328,13 @@ class AODV(Protocol):
         hops = msg.hop_count + 1
         if hops > 255:
             return
-        if msg.ack_required:
+        waiting = self._reboot_until is not None
+        if msg.ack_required and not waiting:
             self._send(src, wire.encode(wire.RREPAck()))
         entry = self.table.offer(msg.dst, src, hops, msg.dst_seq, now + msg.lifetime_ms / 1000)
         if entry is not None:
             self._route_changed(entry)
-        if msg.orig == me:
+        if msg.orig == me or waiting:
             return
         fwd = self.table.valid(msg.dst)
         rev = self.table.valid(msg.orig)
@@ -297,7 +380,7 @@ class AODV(Protocol):
 
     def _hello_tick(self) -> None:
         p, now = self.params, self.ctx.now
-        if now - self._last_broadcast >= p.hello_interval * 0.95:
+        if now - self._last_broadcast >= p.hello_interval * 0.95 and self._reboot_until is None:
             hello = wire.RREP(dst=self.ctx.address, dst_seq=self.seq, orig=self.ctx.address,
                               hop_count=0, lifetime_ms=_ms(p.allowed_hello_loss * p.hello_interval))
             self._broadcast(wire.encode(hello), jitter=False)
@@ -349,7 +432,7 @@ class AODV(Protocol):
         p = self.params
         broken = []
         for e in self.table.valid_via(neighbor):
-            if p.local_repair and self._should_repair(e, packet):
+            if p.local_repair and self._reboot_until is None and self._should_repair(e, packet):
                 self._start_repair(e, packet)
                 continue
             precursors = set(e.precursors)
@@ -418,6 +501,13 @@ class AODV(Protocol):
     # --- data plane hooks ---------------------------------------------------------------------
 
     def on_no_route(self, packet: Packet) -> None:
+        if self._reboot_until is not None:  # RFC §6.13 wait: nothing is routed yet
+            if packet.src == self.ctx.address:
+                self._buffer(packet)  # discovered when the wait ends
+            else:
+                self._reboot_until = self.ctx.now + self.params.delete_period
+                self._no_route_for_forwarding(packet, self.table.get(packet.dst))
+            return
         e = self.table.valid(packet.dst)
         if e is not None:
             self._mirror(e, force=True)
@@ -469,7 +559,8 @@ class AODV(Protocol):
     # --- route discovery (RFC §6.3, §6.4) ------------------------------------------------------
 
     def _start_discovery(self, dst: str) -> None:
-        if dst in self.discoveries or dst == self.ctx.address or dst in _NOT_UNICAST:
+        if (dst in self.discoveries or dst == self.ctx.address or dst in _NOT_UNICAST
+                or self._reboot_until is not None):
             return
         p = self.params
         known = self.table.get(dst)
@@ -545,13 +636,16 @@ class AODV(Protocol):
                 e.precursors |= d.precursors  # upstream nodes still route through us
                 if e.hops > d.old_hops:
                     self._send_rerr([(e.dst, e.seq, d.precursors)], no_delete=True)
-        if len(self.queue):
+        if len(self.queue) and self._reboot_until is None:
             for packet in self.queue.take(e.dst):
                 self.ctx.send_packet(packet)
 
     def _mirror(self, e: RouteEntry, force: bool = False) -> None:
         """Copy a valid route into ctx.routes. Lifetime-only changes are batched: the data plane
         may see an expiry slightly early, and on_no_route then re-installs the route."""
+        if self._reboot_until is not None:  # RFC §6.13 wait: installed when it ends
+            self._wake(e.expires)
+            return
         old = self._mirrored.get(e.dst)
         if (not force and old is not None and old[:2] == (e.next_hop, e.hops)
                 and e.expires - old[2] < 0.5 * self.params.active_route_timeout):

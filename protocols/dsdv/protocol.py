@@ -13,6 +13,12 @@ Behaviour and defaults follow the ns-2/ns-3 implementations:
   first one;
 - a route is broken when its next hop has not confirmed it for ``holdtimes`` periodic intervals,
   when the next hop advertises the break, or on link-layer feedback (``on_link_failure``).
+
+A killed and revived node gets a new instance and an empty table, but its own sequence number
+lives in ``ctx.persistent`` (saved on every change) and the new instance resumes two above it.
+Its neighbours gave its broken route the last number it advertised plus one (odd); starting over
+from 0 would have them reject its updates until its number caught up or a neighbour told it of
+the break. Resuming, even its first update is fresher than that.
 """
 
 from __future__ import annotations
@@ -78,13 +84,25 @@ class DSDV(Protocol):
     def __init__(self, ctx: Any, params: DsdvParams | None = None) -> None:
         super().__init__(ctx, params)
         self.table = DsdvTable()
-        self.seqno = 0  # own sequence number, always even
+        store = getattr(ctx, "persistent", None)
+        # survives a kill and revive: own sequence number (see the module docstring)
+        self._memory: dict[str, Any] = {} if store is None else store.setdefault(self.name, {})
+        self._seqno = 0  # own sequence number, always even
         self.neighbours: dict[str, float] = {}  # address -> last time heard
         self.queue = PacketQueue(self.params.max_queue_len, self.params.max_queued_per_dst)
         self._running = False
         self._own_changed = False
         self._periodic_timer: Any = None
         self._batch_timer: Any = None
+
+    @property
+    def seqno(self) -> int:
+        """Own sequence number (even); every change is saved in ``ctx.persistent``."""
+        return self._seqno
+
+    @seqno.setter
+    def seqno(self, value: int) -> None:
+        self._seqno = self._memory["seqno"] = value
 
     @property
     def hold_time(self) -> float:
@@ -96,6 +114,10 @@ class DSDV(Protocol):
         if self._running:
             return
         self._forget_everything()
+        if "seqno" in self._memory:  # restarted: fresher than the break neighbours recorded
+            self.seqno = self._memory["seqno"] + 2
+        else:
+            self.seqno = self._seqno
         self._running = True
         jitter = self.ctx.random.uniform(0.0, min(START_JITTER, self.params.periodic_update_interval))
         self._periodic_timer = self.ctx.call_later(jitter, self._periodic_update)
@@ -112,7 +134,7 @@ class DSDV(Protocol):
                 entry.settle_timer = None
 
     def _forget_everything(self) -> None:
-        """A revived node starts from an empty table (its sequence number keeps growing)."""
+        """A restarted node starts from an empty table (its sequence number keeps growing)."""
         for entry in self.table:
             self.table.delete(entry.dst)
             if entry.valid:
