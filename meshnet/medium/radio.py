@@ -254,6 +254,32 @@ class RadioChannel(Channel):
             return 0.0
         return 1.0 - self._fer(p - self.profile.noise_floor_dbm, LINK_QUALITY_PSDU)
 
+    def links(self, t: float, psdu: int = LINK_QUALITY_PSDU) -> dict[tuple[int, int], float]:
+        """Every directed link at time ``t`` with its frame error rate for a ``psdu``-byte
+        frame without interference: pairs whose received power (with the link's shadowing in
+        ``"link"`` mode, the median in ``"frame"`` mode) reaches sensitivity. This is what the
+        medium applies to every frame on the link, on both backends."""
+        host = self.host
+        nodes = host.nodes
+        noise = self.profile.noise_floor_dbm
+        shadow = self._sigma if self._gauss is not self.rng.gauss else 0.0
+        out: dict[tuple[int, int], float] = {}
+        for i in range(self.n):
+            if not nodes[i].alive:
+                continue
+            xi, yi = self._pos[i](t)
+            for j in self.grid.candidates(xi, yi, t, host.position, self.n):
+                if j == i or not nodes[j].alive or (i, j) in self.blocked:
+                    continue
+                xj, yj = self._pos[j](t)
+                p = self._rx_dbm(nodes[i].tx_power, math.hypot(xi - xj, yi - yj))
+                if shadow:
+                    self._link_pair = (i, j)
+                    p += self._gauss(0.0, shadow)
+                if p >= self.sens_dbm:
+                    out[(i, j)] = self._fer(p - noise, psdu)
+        return out
+
     # ------------------------------------------------------------------ carrier sense
     def sensed_idle_since(self, i: int, now: float, detect_s: float) -> float | None:
         """When node ``i``'s medium went idle as the node perceives it, or None if busy.

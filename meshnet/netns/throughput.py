@@ -30,7 +30,28 @@ def line_scenario(hops: int, spacing: float, profile: str = "zigbee",
     }
 
 
-def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 10.0) -> float:
+PROFILE_LINES = {  # profile -> propagation preset of its line (no shadowing)
+    "zigbee": "indoor", "zwave-r3": "indoor", "wavelan": "two-ray"}
+
+
+def line_spacing(profile: str, propagation: str) -> float:
+    """Spacing of a line whose nodes hear only their direct neighbours: 60 % of the median
+    range, so the next-but-one node (120 %) does not decode."""
+    from meshnet.radio import get_profile, make_propagation
+
+    p = get_profile(profile)
+    prop = make_propagation(propagation, p, sigma_db=0.0)
+    return round(0.6 * prop.range_m(p.tx_power_dbm, p.sensitivity_dbm), 1)
+
+
+def saturating_rate(profile: str) -> str:
+    """An ``iperf3 -b`` rate well above what one hop of ``profile`` carries."""
+    from meshnet.radio import get_profile
+
+    return f"{2 * get_profile(profile).bitrate_bps / 1e6:g}M"
+
+
+def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 60.0) -> float:
     """UDP payload bits/s that the simulator delivers end to end along the line ``raw`` when the
     first node sends far more than the channel carries (CBR at twice the PHY rate)."""
     from meshnet.radio import get_profile
@@ -56,8 +77,9 @@ def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 10.0) -> flo
 def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float = 3.0,
                rate: str = "1M", timeout: float = 60.0) -> float:
     """Run ``iperf3 -u`` from node ``client`` to node ``server``; return the UDP payload bits/s
-    the server received over its report intervals. The client sends at ``rate`` for ``seconds``;
-    the intervals include the time the radio needs to drain its queue afterwards."""
+    the server received over its one-second report intervals, without the first and the last
+    (start-up, and the drain after the client stops) when there are four or more. The client
+    sends at ``rate`` for ``seconds``."""
     srv_node, cli_node = emu.node(server), emu.node(client)
     srv = srv_node.popen(["iperf3", "-s", "-1", "--json", "-p", str(IPERF_PORT)],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -75,6 +97,8 @@ def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float 
             srv.wait()
     report = json.loads(out)
     intervals = [i["sum"] for i in report["intervals"]]
+    if len(intervals) >= 4:  # steady state: not the start-up or the drain after the client stops
+        intervals = intervals[1:-1]
     return sum(i["bytes"] for i in intervals) * 8 / sum(i["seconds"] for i in intervals)
 
 

@@ -1,0 +1,150 @@
+"""Both backends run the same radio medium (``meshnet/medium``): the same links and error rates
+at the same seed, the same per-frame transmit power and the same energy per frame.
+
+The netns half needs root and real namespaces (``MESHNET_REQUIRE_NETNS=1`` makes a skip fail).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from meshnet.protocol_api import Protocol
+from meshnet.scenario import load_scenario, scenario_from_dict
+from meshnet.sim import Simulation
+from tests.netns_support import mn_namespaces, netns_skip_reason
+
+needs_netns = pytest.mark.skipif(netns_skip_reason() is not None,
+                                 reason=str(netns_skip_reason()))
+
+SCENARIOS = [("zigbee-home", []), ("zwave-home", []),
+             ("broch", ["nodes.count=30", "mobility.model=static"])]  # WaveLAN, two-ray
+
+
+class PowerProbe(Protocol):
+    """Sends nothing by itself; records what it hears."""
+
+    name = "power-probe"
+    port = 6999
+
+    def start(self) -> None:
+        self.heard: list[bytes] = []
+
+    def on_control(self, src: str, payload: bytes) -> None:
+        self.heard.append(payload)
+
+
+def _probe_line() -> dict:
+    """Three ZigBee nodes 10 m apart outdoors, no shadowing: at 0 dBm everyone hears everyone
+    (range ~158 m); at -25 dBm the range is ~16 m, so node 3 (20 m) no longer hears node 1."""
+    return {"scenario": {"name": "power", "duration": 5.0, "seed": 3},
+            "area": {"width": 100, "height": 100},
+            "nodes": {"count": 3, "placement": "line", "spacing": 10.0},
+            "radio": {"profile": "zigbee", "propagation": "outdoor", "sigma": 0.0},
+            "mobility": {"model": "static"}, "protocol": {"name": "none"}}
+
+
+@dataclass
+class Sent:
+    heard_by: list[bool]
+    tx_energy_j: float
+
+
+# --------------------------------------------------------------------------- simulator
+def _sim_probe() -> Simulation:
+    from meshnet.world import build_world
+
+    world = build_world(scenario_from_dict(_probe_line()))
+    world.protocol_cls, world.protocol_params = PowerProbe, PowerProbe.Params()
+    sim = Simulation(world)
+    sim.run_until(0.1)
+    return sim
+
+
+def _sim_send(sim: Simulation, payload: bytes, power: float | None) -> Sent:
+    sender = sim.nodes[0]
+    before = sim.channel.extra_j[0]
+    sender.broadcast(payload, tx_power_dbm=power)
+    sim.run_until(sim.now + 0.2)
+    return Sent([payload in n.protocol.heard for n in sim.nodes[1:]],
+                sim.channel.extra_j[0] - before)
+
+
+def test_sim_lower_power_reaches_the_near_node_only_and_costs_less():
+    sim = _sim_probe()
+    full, low = _sim_send(sim, b"full", None), _sim_send(sim, b"lowp", -25.0)
+    assert full.heard_by == [True, True]
+    assert low.heard_by == [True, False]
+    p = sim.world.profile
+    airtime = sum(p.airtime(psdu) for psdu in p.fragments(4 + 28))
+    idle_w = p.current_a("idle") * p.voltage
+    for sent, dbm in ((full, 0.0), (low, -25.0)):
+        assert sent.tx_energy_j == pytest.approx(
+            airtime * (p.current_a("tx", dbm) * p.voltage - idle_w), rel=1e-9)
+    assert low.tx_energy_j < 0.5 * full.tx_energy_j  # CC2420: 8.5 mA vs 17.4 mA
+
+
+def test_a_power_outside_the_radio_range_is_refused():
+    sim = _sim_probe()
+    with pytest.raises(ValueError, match="outside"):
+        sim.nodes[0].broadcast(b"x", tx_power_dbm=10.0)
+
+
+def test_per_neighbour_power_applies_to_data_frames():
+    sim = _sim_probe()
+    sim.nodes[0].set_link_power(sim.nodes[2].address, -25.0)
+    sim.nodes[0].routes.add(sim.nodes[2].address, sim.nodes[2].address)
+    from meshnet.protocol_api import Packet
+    sim.nodes[0].originate(Packet(999_999, sim.nodes[0].address, sim.nodes[2].address, 20,
+                                  sim.now))
+    result = sim.run()
+    assert result["delivered"] == 0  # node 3 is beyond the -25 dBm range
+    assert result["drops"] == {"mac_retries": 1}
+
+
+# --------------------------------------------------------------------------- both backends
+@needs_netns
+@pytest.mark.netns
+@pytest.mark.parametrize("name,overrides", SCENARIOS, ids=[s for s, _ in SCENARIOS])
+def test_netns_medium_has_the_simulators_links_and_error_rates(name, overrides):
+    from meshnet.netns.emulation import Emulation
+    from meshnet.netns.plan import Plan
+
+    sc = load_scenario(name, overrides + ["protocol.name=none"])
+    expected = Simulation(sc).channel.links(0.0)
+    plan = Plan.from_scenario(load_scenario(name, overrides + ["protocol.name=none"]))
+    with Emulation(plan, name="teq") as emu:
+        medium = emu.runtime.channel.medium
+        got = emu._call(lambda: medium.links(0.0))
+        assert type(medium) is type(Simulation(sc).channel)
+    assert len(expected) > 2 * plan.n
+    assert got.keys() == expected.keys()
+    assert all(got[k] == expected[k] for k in expected)
+    assert [n for n in mn_namespaces() if n.startswith("mn-teq")] == []
+
+
+@needs_netns
+@pytest.mark.netns
+def test_netns_lower_power_reaches_the_near_node_only_and_costs_the_same_energy():
+    from meshnet.netns.emulation import Emulation
+    from meshnet.netns.plan import Plan
+
+    sim = _sim_probe()
+    expected = {p: _sim_send(sim, b"e%g" % (p or 0), p) for p in (None, -25.0)}
+    plan = Plan.from_scenario(scenario_from_dict(_probe_line()))
+    plan.protocol_cls, plan.protocol_params = PowerProbe, PowerProbe.Params()
+    with Emulation(plan, name="tpow") as emu:
+        rt = emu.runtime
+        time.sleep(2.0)  # the kernels' IPv6 link-local start-up chatter (MLD) is over by then
+        for power, want in expected.items():
+            payload = b"n%g" % (power or 0)
+            before = emu._call(lambda: rt.channel.medium.extra_j[0])
+            emu._call(rt.agents[0].broadcast, payload, power)
+            time.sleep(0.3)
+            heard = emu._call(lambda: [payload in a.protocol.heard for a in rt.agents[1:]])
+            spent = emu._call(lambda: rt.channel.medium.extra_j[0]) - before
+            assert heard == want.heard_by, power
+            assert spent == pytest.approx(want.tx_energy_j, rel=1e-6), power
+    assert [n for n in mn_namespaces() if n.startswith("mn-tpow")] == []
