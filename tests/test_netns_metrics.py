@@ -69,7 +69,7 @@ def test_hops_count_links_crossed():
 def _run_to_end(emu, duration: float) -> dict:
     while emu.now < duration:
         time.sleep(0.05)
-    return emu.finish()
+    return emu.finish(at=duration)
 
 
 @pytest.mark.netns

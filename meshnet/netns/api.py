@@ -63,7 +63,7 @@ def emulate(scenario: Any, duration: float | None = None, name: str = "mn",
         except KeyboardInterrupt:
             interrupted = True
         try:
-            result = emu.finish(drain=drain)
+            result = emu.finish(drain=drain, at=None if interrupted else duration)
         except KeyboardInterrupt:
             interrupted = True
             result = emu.finish(drain=0.0)

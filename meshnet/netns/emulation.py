@@ -289,11 +289,12 @@ class Emulation:
             return 0.0
         return self.loop.time() - self.runtime.t0
 
-    def finish(self, drain: float = DRAIN_S) -> dict[str, Any]:
+    def finish(self, drain: float = DRAIN_S, at: float | None = None) -> dict[str, Any]:
         """Stop the traffic sources now, give in-flight packets up to ``drain`` seconds to
         arrive (less when every packet sent is already delivered or dropped), and return the
-        metrics object of ``Simulation.result()`` with ``"backend": "netns"``. Calling it again
-        returns the same object."""
+        metrics object of ``Simulation.result()`` with ``"backend": "netns"``. ``duration_s``
+        is ``at`` (the emulation time the run was meant to end, e.g. the scenario's duration)
+        or else the clock when the sources stopped. Calling it again returns the same object."""
         if self._finished is not None:
             return self._finished
         if self.runtime is None:
@@ -302,7 +303,7 @@ class Emulation:
         deadline = time.monotonic() + max(drain, 0.0)
         while time.monotonic() < deadline and self._call(self._outstanding) > 0:
             time.sleep(0.02)
-        self._finished = self._call(self._result, stopped_at)
+        self._finished = self._call(self._result, stopped_at if at is None else at)
         return self._finished
 
     def _stop_sources(self) -> float:
@@ -349,7 +350,7 @@ class Emulation:
                     return 0.0
         return 0.0
 
-    def _result(self, stopped_at: float) -> dict[str, Any]:
+    def _result(self, duration: float) -> dict[str, Any]:
         plan, sc = self.plan, self.scenario
         wall = time.perf_counter() - self._started_wall
         live = self._queued_uids() - self.metrics.delivered
@@ -359,7 +360,6 @@ class Emulation:
         for agent in self.runtime.agents:
             for k, v in agent.counters.items():
                 counters[k] = counters.get(k, 0) + v
-        duration = plan.duration if plan.duration and stopped_at >= plan.duration else stopped_at
         out: dict[str, Any] = {
             "scenario": sc.name if sc is not None else plan.label,
             "protocol": sc.protocol.name if sc is not None else plan.protocol_name,
