@@ -31,7 +31,7 @@ from meshnet.metrics import MetricsCollector
 from . import linux, nodes as nodenet, registry, rtnl
 from .agents import AgentRuntime
 from .plan import Plan
-from .traffic import TrafficRunner, frame_uid
+from .traffic import TrafficRunner, flow_uid, frame_uid
 
 DRAIN_S = 1.0  # after the sources stop, how long in-flight packets may still arrive
 
@@ -170,7 +170,8 @@ class Emulation:
         return self
 
     def _start_runtime(self) -> AgentRuntime:
-        rt = AgentRuntime(self.loop, self.plan, self.netnodes, on_event=self._event)
+        rt = AgentRuntime(self.loop, self.plan, self.netnodes, on_event=self._event,
+                          flow_uid=flow_uid)
         self.runtime = rt
         rt.start()
         self._started_wall = time.perf_counter()
@@ -372,8 +373,11 @@ class Emulation:
         }
         out.update(m)
         out["energy_j"] = energy
-        out["control_drops"] = counters.get("control_send_error", 0)
+        channel_counters = getattr(self.runtime.channel, "counters", {})
+        out["control_drops"] = counters.get("control_send_error", 0) + sum(
+            v for k, v in channel_counters.items() if k.startswith("control_") and k != "control_tx")
         out["malformed_control"] = counters.get("decode_error", 0)
+        out["protocol_errors"] = counters.get("protocol_error", 0)
         out["events"] = self.bus_events
         out["wall_s"] = round(wall, 4)
         out["events_per_s"] = round(self.bus_events / wall) if wall > 0 else 0
