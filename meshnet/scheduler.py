@@ -45,7 +45,7 @@ class Scheduler:
         self._stopped = False
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> TimerEntry:
-        if when < self.now:
+        if not when >= self.now:  # also NaN, which would break the heap order
             raise ValueError(f"cannot schedule in the past ({when} < {self.now})")
         self._seq += 1
         entry = TimerEntry((when, self._seq, fn, args))
@@ -53,7 +53,7 @@ class Scheduler:
         return entry
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> TimerEntry:
-        if delay < 0:
+        if not delay >= 0:  # also NaN, which would break the heap order
             raise ValueError(f"negative delay {delay}")
         self._seq += 1
         entry = TimerEntry((self.now + delay, self._seq, fn, args))

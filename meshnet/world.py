@@ -68,6 +68,10 @@ def build_radio(sc: Scenario):
         msg = e.args[0] if e.args else str(e)
         raise ScenarioError(f"{sc.source}: radio.propagation = {r.propagation!r}: {msg}") from None
     tx_power = profile.tx_power_dbm if math.isnan(r.tx_power) else float(r.tx_power)
+    try:
+        profile.check_tx_power(tx_power)
+    except ValueError as e:
+        raise ScenarioError(f"{sc.source}: radio.tx_power = {r.tx_power!r}: {e}") from None
     return profile, propagation, tx_power
 
 

@@ -14,8 +14,7 @@ data plane, netns has no revive) is skipped with the reason, under the id ``<con
 known violation of the contract is a strict xfail naming the code at fault, under the id
 ``<context>-xfail``: the fix makes the test pass, and the strict xfail then fails until the
 entry is removed. Neither id is ``netns``, so neither is a namespace test that
-MESHNET_REQUIRE_NETNS=1 turns into a failure (its hook in tests/conftest.py takes an xfail for a
-skip too).
+MESHNET_REQUIRE_NETNS=1 turns into a failure.
 """
 
 from __future__ import annotations
@@ -46,20 +45,6 @@ RUN = f"nc{os.getpid() % 10**8}"  # netns run name: namespaces mn-<RUN>-n1 ...
 BACKENDS = ("sim", "netns", "fake")
 
 # Known violations (strict xfails): where the code at fault is and what it does.
-NAN_DELAY = ("meshnet/scheduler.py Scheduler.call_later tests `delay < 0`, which NaN passes; "
-             "SimNode.call_later (meshnet/sim/node.py) hands the delay on unchecked. The "
-             "NaN entry breaks the heap order: later timers and traffic stall for the whole run")
-STOP_AT_END = ("meshnet/sim/simulation.py Simulation.run (and run_until reaching the "
-               "duration) never calls protocol.stop(); only SimNode.die does")
-LEVELS_WITHOUT_DEFAULT = (
-    "a scenario radio.tx_power between the profile's levels is not in ctx.power_levels: "
-    "meshnet/sim/node.py takes profile.power_levels, meshnet/netns/plan.py "
-    "Plan.power_levels returns profile.power_levels, neither adds the node's tx_power")
-LINK_POWER_LATE = (
-    "meshnet/netns/agents.py NodeAgent._sendto leaves a power hint only for an explicit "
-    "tx_power_dbm; the per-neighbour power is looked up when the channel reads the kernel's "
-    "frame (meshnet/netns/channel.py), so a frame sent before set_link_power goes at the "
-    "new power and one sent before the next change goes at the old one")
 HELD_NOT_QUEUED = ("meshnet/netns/emulation.py _queued_uids counts only frames in MAC "
                    "queues: packets an agent holds (NodeAgent._held) end up 'unaccounted' instead "
                    "of queued")
@@ -523,7 +508,7 @@ def test_call_later_refuses_a_negative_delay(drv, delay):
     refuses_delay(drv, delay)
 
 
-@contexts(xfail={"sim": NAN_DELAY})
+@contexts()
 def test_call_later_refuses_a_nan_delay(drv):
     refuses_delay(drv, math.nan)
 
@@ -585,7 +570,7 @@ def test_timer_of_a_stopped_instance_never_fires_after_a_revive(drv):
     assert old.fired == [] and labels(new.fired) == ["timer"]
 
 
-@contexts(na={"fake": NO_LIFECYCLE}, xfail={"sim": STOP_AT_END})
+@contexts(na={"fake": NO_LIFECYCLE})
 def test_the_end_of_the_run_stops_every_protocol(drv):
     drv.install(Timed)
     drv.end()
@@ -609,7 +594,7 @@ def test_tx_power_is_the_scenario_default_and_one_of_the_levels(drv, tx_power):
     default_power_is_a_level(drv, tx_power)
 
 
-@contexts(xfail={"sim": LEVELS_WITHOUT_DEFAULT, "netns": LEVELS_WITHOUT_DEFAULT})
+@contexts()
 def test_a_tx_power_between_the_profile_levels_is_one_of_the_levels(drv):
     default_power_is_a_level(drv, -2.0)  # zigbee: a legal power, not a datasheet level
 
@@ -664,7 +649,7 @@ def test_set_link_power_sets_every_later_frame_to_that_neighbour(drv):
         b"everyone": (BROADCAST, ctx.tx_power), b"to-1-again": (ADDR[1], ctx.tx_power)}
 
 
-@contexts(xfail={"netns": LINK_POWER_LATE})
+@contexts()
 def test_set_link_power_applies_from_the_call_on(drv):
     drv.install(Probe)
     ctx = drv.ctx

@@ -212,9 +212,12 @@ class NodeAgent:
     def _sendto(self, payload: bytes, next_hop: str, tx_power_dbm: float | None) -> None:
         if self.sock is None or not self.alive:
             return
+        station = self.runtime.channel.nodes[self.node.index]
         if tx_power_dbm is not None:
-            power = self.runtime.plan.check_tx_power(tx_power_dbm)
-            self.runtime.channel.nodes[self.node.index].power_hints[payload] = power
+            station.power_hints[payload] = self.runtime.plan.check_tx_power(tx_power_dbm)
+        elif station.link_power and next_hop != BROADCAST:
+            j = self.runtime.index_of.get(next_hop, -1)  # the power in force now, not at read
+            station.power_hints[payload] = station.link_power.get(j, station.tx_power)
         try:
             self.sock.sendto(payload, (next_hop, self.port))
             self.counters["control_sent"] += 1

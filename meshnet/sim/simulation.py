@@ -60,6 +60,7 @@ class Simulation:
         self.tx_count = 0  # frames transmitted (data and control)
         self.wall_s = 0.0
         self._started = False
+        self._finished = False
 
     # --- construction ------------------------------------------------------------------------
     def _make_channel(self) -> Channel:
@@ -260,7 +261,17 @@ class Simulation:
                 t = min(t + step, self.duration)
                 self.run_until(t)
                 progress(t)
+        self.finish()
         return self.result()
+
+    def finish(self) -> None:
+        """The run is over: every live node's protocol is stopped (once), as on netns."""
+        if self._finished:
+            return
+        self._finished = True
+        for node in self.nodes:
+            if node.alive:
+                node.call_protocol(node.protocol.stop)
 
     def result(self) -> dict[str, Any]:
         sc = self.scenario
