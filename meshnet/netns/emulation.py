@@ -318,9 +318,14 @@ class Emulation:
         return m.sent - len(ended)
 
     def _queued_uids(self) -> set[int]:
-        """uids of flow packets still in a node's transmit queue on the medium (the MACs'
-        ``queued()`` frames). Packets held inside kernels or protocol buffers are not visible
-        here; they end up ``unaccounted``."""
+        """uids of flow packets still in custody: in a node's transmit queue on the medium (the
+        MACs' ``queued()`` frames) or held by a protocol (an agent's ``hold``, e.g. AODV's
+        discovery buffer). Packets inside kernels are not visible; they end up
+        ``unaccounted``."""
+        uids: set[int] = set()
+        sent = self.traffic.sent if self.traffic is not None else {}
+        for agent in self.runtime.agents:
+            uids.update(uid for uid in getattr(agent, "_held", ()) if uid in sent)
         channel = self.runtime.channel
         frames: list[Any] = []
         try:
@@ -331,7 +336,6 @@ class Emulation:
                 frames.extend(q)
         except Exception:
             pass
-        uids = set()
         for item in frames:
             raw = item if isinstance(item, (bytes, bytearray, memoryview)) else (
                 getattr(item, "payload", None) or getattr(item, "frame", None))
