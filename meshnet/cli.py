@@ -164,12 +164,14 @@ def cmd_radios(args) -> int:
 
     presets = list(records[0]["range_m"]) if records else []
     table = Table(title="Radio profiles (derived median ranges at the default tx power)")
-    for col in ("name", "MHz", "bit rate", "tx dBm", "sens. dBm", "max frame", "MAC",
-                *[f"range {p}" for p in presets]):
+    for col in ("name", "MHz", "bit rate", "tx dBm", "power levels dBm", "sens. dBm",
+                "max frame", "MAC", *[f"range {p}" for p in presets]):
         table.add_column(col, justify="right" if col not in ("name", "MAC") else "left")
     for r in records:
         table.add_row(r["name"], f"{r['frequency_mhz']:.2f}", f"{r['bitrate_bps'] / 1000:g} kb/s",
-                      f"{r['tx_power_dbm']:g}", f"{r['sensitivity_dbm']:g}",
+                      f"{r['tx_power_dbm']:g}",
+                      " ".join(f"{p:g}" for p in r["power_levels_dbm"]),
+                      f"{r['sensitivity_dbm']:g}",
                       f"{r['max_frame_bytes']} B", r.get("mac", ""),
                       *[f"{r['range_m'][p]:.0f} m" for p in presets])
     Console().print(table)

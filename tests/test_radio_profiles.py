@@ -152,3 +152,22 @@ def test_profile_overrides():
         get_profile("zigbee", tx_power_dbm=10.0)
     with pytest.raises(RadioConfigError, match="allowed"):
         get_profile("zigbee", range_m=30)
+
+
+def test_power_levels_are_the_datasheet_settings_highest_first():
+    from meshnet.radio import get_profile, radios_table
+
+    assert get_profile("zigbee").power_levels == (0.0, -1.0, -3.0, -5.0, -7.0, -10.0, -15.0,
+                                                  -25.0)  # CC2420 PA_LEVEL settings
+    for row in radios_table():
+        levels = row["power_levels_dbm"]
+        assert levels == sorted(levels, reverse=True) and row["tx_power_dbm"] in levels
+
+
+def test_a_power_outside_the_pa_range_is_refused_clearly():
+    import pytest
+
+    from meshnet.radio import get_profile
+
+    with pytest.raises(ValueError, match=r"outside the zigbee radio's range \[-25, 0\] dBm"):
+        get_profile("zigbee").check_tx_power(3.0)
