@@ -80,13 +80,20 @@ def test_line_flow_on_netns_gives_the_simulators_metrics(protocol):
     from meshnet.scenario import load_scenario
     from meshnet.sim import Simulation
 
+    from meshnet.event_schema import SchemaChecker
+
     overrides = LINE + [f"protocol.name={protocol}"]
     sim = Simulation(load_scenario("line", overrides)).run()
     delivered_events = []
-    with Emulation("line", name="tmet", overrides=overrides,
-                   on_event=lambda t, n, k, f: k == "data_delivered" and delivered_events.append(
-                       (n, f))) as emu:
+    emu = Emulation("line", name="tmet", overrides=overrides,
+                    on_event=lambda t, n, k, f: k == "data_delivered" and delivered_events.append(
+                        (n, f)))
+    checker = SchemaChecker()
+    emu.bus.subscribe(checker)  # the bus gets the simulator's fields, node included
+    with emu:
         r = _run_to_end(emu, 6.0)
+    assert not checker.problems, checker.problems
+    assert checker.seen["data_sent"] == r["sent"] and checker.seen["ctrl_tx"] > 0
     assert r["backend"] == "netns" and sim["backend"] == "sim"
     assert set(sim) <= set(r), set(sim) - set(r)
     assert r["sent"] == sim["sent"] == 20  # 4 packets/s from t=1 to t=6, same generator
@@ -96,6 +103,7 @@ def test_line_flow_on_netns_gives_the_simulators_metrics(protocol):
     assert all(n == "n4" and f["hops"] == 3 for n, f in delivered_events)
     assert r["sent"] == r["delivered"] + r["dropped"] + r["queued"] + r["unaccounted"]
     assert 0 < r["mean_delay_s"] < 1.0
+    assert r["control_packets"] > 0 and r["control_bytes"] > 0  # ctrl_tx from the channel
     assert (r["scenario"], r["protocol"], r["seed"], r["nodes"], r["duration_s"]) == (
         sim["scenario"], sim["protocol"], sim["seed"], sim["nodes"], sim["duration_s"])
     assert [n for n in mn_namespaces() if n.startswith("mn-tmet-")] == []
