@@ -44,11 +44,6 @@ RATE = 20.0  # packets/s of every flow
 RUN = f"nc{os.getpid() % 10**8}"  # netns run name: namespaces mn-<RUN>-n1 ...
 BACKENDS = ("sim", "netns", "fake")
 
-# Known violations (strict xfails): where the code at fault is and what it does.
-HELD_NOT_QUEUED = ("meshnet/netns/emulation.py _queued_uids counts only frames in MAC "
-                   "queues: packets an agent holds (NodeAgent._held) end up 'unaccounted' instead "
-                   "of queued")
-
 
 def contexts(na: dict[str, str] | None = None,
              xfail: dict[str, str] | None = None) -> pytest.MarkDecorator:
@@ -785,7 +780,7 @@ def test_a_held_packet_sent_on_after_a_route_appears_is_delivered(drv):
     assert drv.wait_for(lambda: uids <= drv.delivered_uids())
 
 
-@contexts(xfail={"netns": HELD_NOT_QUEUED})
+@contexts()
 def test_held_packets_count_as_queued_until_sent_on_or_dropped(drv):
     drv.install(Holder, traffic=[(0, 2)])
     proto = drv.protocol(0)

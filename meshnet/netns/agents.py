@@ -48,7 +48,7 @@ from .routes import KernelRoutes
 log = logging.getLogger(__name__)
 ETH_IPV4 = b"\x08\x00"
 BROADCAST_MAC = b"\xff" * 6
-_uids = itertools.count(1)
+_uids = itertools.count(1 << 32)  # packets that are not scenario flows: above every flow uid
 
 
 def parse_ipv4(raw: bytes, now: float, uid: int | None = None) -> Packet | None:

@@ -330,7 +330,7 @@ class Channel:
     def _data_dropped(self, i: int, frame: Any, reason: str) -> None:
         if self.on_event is None or self.flow_uid is None or not isinstance(frame, bytes):
             return
-        uid = self.flow_uid(frame[ETHERNET_HEADER:])
+        uid = self.flow_uid(memoryview(frame)[ETHERNET_HEADER:])
         if uid is not None:
             self.on_event(i, "data_dropped", {"uid": uid, "reason": reason})
 

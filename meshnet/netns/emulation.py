@@ -404,46 +404,21 @@ class Emulation:
 
         def apply() -> None:
             ch = self.runtime.channel
-            if callable(getattr(ch, "moved", None)):  # trajectories pinned from a time on
-                self.plan.move(i, x, y, ch.now)
-                ch.moved()
-            else:
-                self.plan.move(i, x, y)
-                ch.update_positions()
+            self.plan.move(i, x, y, ch.now)
+            ch.moved()
 
         self._call(apply)
 
     def cut(self, a: str, b: str) -> None:
         """Silent link loss between two nodes: frames stop, interfaces stay up."""
-        self._links(a, b, "cut", "block")
+        self._call(self.runtime.channel.cut, self._index(a), self._index(b))
 
     def restore(self, a: str, b: str) -> None:
-        self._links(a, b, "restore", "unblock")
-
-    def _links(self, a: str, b: str, channel_op: str, blocked_op: str) -> None:
-        i, j = self._index(a), self._index(b)
-        ch = self.runtime.channel
-
-        def apply() -> None:
-            if callable(getattr(ch, channel_op, None)):
-                getattr(ch, channel_op)(i, j)
-            else:  # a medium with a table of blocked links
-                getattr(ch.medium.blocked, blocked_op)(i, j)
-                ch.links_changed()
-
-        self._call(apply)
+        self._call(self.runtime.channel.restore, self._index(a), self._index(b))
 
     def neighbours(self) -> list[list[int]]:
         """Who hears whom now (node indices), as the medium decides."""
-        def get() -> list[list[int]]:
-            ch = self.runtime.channel
-            if callable(getattr(ch, "neighbours", None)):
-                return [list(r) for r in ch.neighbours()]
-            med = ch.medium
-            if hasattr(med, "neighbours"):
-                return [list(r) for r in med.neighbours]
-            return [[j for j, p in g.items() if p > 0] for g in med.gain]
-        return self._call(get)
+        return self._call(self.runtime.channel.neighbours)
 
     def install_static_routes(self) -> int:
         """Shortest-hop host routes along the current links in every node (for runs with

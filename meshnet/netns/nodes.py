@@ -42,6 +42,7 @@ NODE_SYSCTLS = (
     ("net/ipv4/conf/default/accept_redirects", "0"),
     ("net/ipv6/conf/default/accept_dad", "0"),  # link-local usable at once (babeld)
     ("net/ipv6/conf/default/router_solicitations", "0"),
+    ("net/ipv4/icmp_ratelimit", "0"),  # every TTL expiry reaches the source (counted as a drop)
 )
 
 
