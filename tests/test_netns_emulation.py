@@ -60,6 +60,20 @@ def test_static_routes_ping_through_four_hops():
         assert re.search(r"ttl=61 ", out), out  # 64 - 3 forwarding nodes: 4 hops
 
 
+def test_the_channel_answers_arp_and_no_arp_frame_goes_on_the_air():
+    with _emulation(_line(2), "tarp") as emu:
+        emu.install_static_routes()
+        before = emu.counters()["frames_out"]
+        assert emu.node("n1").run("ping -c 1 -W 2 10.99.0.2").returncode == 0
+        neigh = emu.node("n1").run("ip neigh show 10.99.0.2").stdout
+        assert "lladdr 02:00:0a:63:00:02" in neigh, neigh
+        counters = emu.counters()
+        assert counters.get("arp_answered", 0) >= 1
+        # the echo request and reply (maybe an IPv6 start-up frame); an ARP exchange on the
+        # air would add two more
+        assert counters["frames_out"] - before <= 3
+
+
 def test_out_of_range_frames_never_cross():
     require_tool("ping", "iputils-ping")
     with _emulation(_line(5), "trange") as emu:

@@ -11,6 +11,10 @@ latency delays a frame a little but never changes a decision.
 
 Also here, because the channel already touches every frame:
 
+- ARP: link addresses derive from IPv4 addresses (``nodes.mac_of``), so the channel answers
+  every ARP request itself, at once, and no ARP frame goes on the air (as 6LoWPAN derives link
+  addresses instead of resolving them). The simulator has no ARP either, so both backends carry
+  the same frames;
 - control or data: an IPv4 UDP frame to the protocol's port is a control frame (counted as
   control overhead, ``ctrl_tx``); everything else is data;
 - transmit power: a frame goes at the power its agent asked for (``ctx.send(...,
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections import Counter
 from typing import Any, Callable
 
@@ -36,12 +41,14 @@ from meshnet.medium import CTRL, DATA, Frame
 from meshnet.protocol_api import BROADCAST
 from meshnet.scheduler import Scheduler
 
-from .nodes import NodeNet
+from .nodes import NodeNet, mac_of
 from .plan import ETHERNET_HEADER, Plan
 
 BATCH = 256
 FRAME_MAX = 65536
 ETH_IPV4 = b"\x08\x00"
+ETH_ARP = b"\x08\x06"
+ARP_REPLY_HEAD = b"\x00\x01\x08\x00\x06\x04\x00\x02"  # Ethernet/IPv4, 6/4 bytes, op 2
 
 
 class RealTimeClock(Scheduler):
@@ -142,6 +149,7 @@ class Channel:
         self.fds = [n.tap_fd for n in nodes]
         self.mac_index = {n.mac: n.index for n in nodes}
         self.addresses = [n.address for n in nodes]
+        self.macs_by_ip = {socket.inet_aton(n.address): mac_of(n.address) for n in nodes}
         self.on_link_failure = on_link_failure
         self.on_event = on_event
         self.on_death = on_death
@@ -268,6 +276,9 @@ class Channel:
         if len(frame) < ETHERNET_HEADER:
             self.counters["runt"] += 1
             return
+        if frame[12:14] == ETH_ARP:
+            self._answer_arp(i, frame)
+            return
         if frame[0] & 1:
             j, dst = -1, BROADCAST
         else:
@@ -300,6 +311,23 @@ class Channel:
                 self.drop(st, frame, "queue_full")
             else:
                 self.count_control_drop(st, "queue_full")
+
+    def _answer_arp(self, i: int, frame: bytes) -> None:
+        """Reply to node ``i``'s ARP request for a mesh address; nothing goes on the air."""
+        if len(frame) < 42 or frame[20:22] != b"\x00\x01":
+            return  # a reply or an announcement: nobody needs it
+        mac = self.macs_by_ip.get(frame[38:42])
+        if mac is None:
+            self.counters["arp_unknown"] += 1
+            return
+        asker = frame[22:28]
+        reply = (asker + mac + ETH_ARP + ARP_REPLY_HEAD + mac + frame[38:42] + asker
+                 + frame[28:32])
+        self.counters["arp_answered"] += 1
+        try:
+            os.write(self.fds[i], reply)
+        except OSError:
+            self.counters["tap_full"] += 1
 
     def inject(self, i: int, frame: bytes) -> None:
         """Transmit ``frame`` as if node ``i``'s kernel had (user-space forwarding path)."""
