@@ -256,7 +256,8 @@ class Channel:
     def _readable(self, i: int) -> None:
         fd = self.fds[i]
         read = os.read
-        self.sched.catch_up()
+        catch_up = self.sched.catch_up
+        submit = self.submit
         n = 0
         for n in range(1, BATCH + 1):
             try:
@@ -267,7 +268,8 @@ class Channel:
             except OSError:
                 self.counters["read_error"] += 1
                 break
-            self.submit(i, frame)
+            catch_up()  # each frame enters the medium when it was read, after what was due
+            submit(i, frame)
         self.rx_frames += n
         self.sched.arm()
 
