@@ -121,6 +121,11 @@ class NodeContext(_TypingProtocol):
     def hold(self, packet: Packet) -> None:
         """Tell the backend the protocol keeps this packet (buffered for discovery); it is
         counted as queued until sent on or dropped."""
+    @property
+    def rx_power_dbm(self) -> float | None:
+        """While ``on_control`` runs: the received power (dBm) of the frame being handled, as
+        the radio reports it (RSSI, shadowing included); None where the medium models no power
+        (unit disk). Power-aware protocols derive the power a hop needs from it."""
     def position(self) -> tuple[float, float]: ...
     def location_of(self, address: str) -> tuple[float, float] | None:
         """Location service (oracle) for geographic protocols."""

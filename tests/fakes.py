@@ -79,6 +79,7 @@ class FakeContext:
         self.sent_power: list[float | None] = []  # tx_power_dbm of each entry of ``sent``
         self.frame_power: list[float] = []  # dBm each entry of ``sent`` goes at
         self.link_power: dict[str, float] = {}
+        self.rx_power_dbm: float | None = None  # set by a test before on_control
         self.routes = FakeRoutes(self)
         self._now = 0.0
         self._timers: list[tuple[float, int, FakeTimer, Callable[..., Any], tuple]] = []

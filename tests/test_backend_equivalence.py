@@ -148,3 +148,57 @@ def test_netns_lower_power_reaches_the_near_node_only_and_costs_the_same_energy(
             assert heard == want.heard_by, power
             assert spent == pytest.approx(want.tx_energy_j, rel=1e-6), power
     assert [n for n in mn_namespaces() if n.startswith("mn-tpow")] == []
+
+
+class RssiProbe(PowerProbe):
+    name = "rssi-probe"
+
+    def start(self) -> None:
+        super().start()
+        self.rssi: dict[bytes, float | None] = {}
+
+    def on_control(self, src: str, payload: bytes) -> None:
+        super().on_control(src, payload)
+        self.rssi[payload] = self.ctx.rx_power_dbm
+
+
+def _expected_rssi(power: float, distance: float) -> float:
+    from meshnet.radio import get_profile, make_propagation
+
+    p = get_profile("zigbee")
+    return make_propagation("outdoor", p, sigma_db=0.0).rx_power_dbm(power, distance)
+
+
+def test_sim_reports_the_received_power_of_each_control_frame():
+    from meshnet.world import build_world
+
+    world = build_world(scenario_from_dict(_probe_line()))
+    world.protocol_cls, world.protocol_params = RssiProbe, RssiProbe.Params()
+    sim = Simulation(world)
+    sim.run_until(0.1)
+    sim.nodes[0].broadcast(b"r0")
+    sim.nodes[0].broadcast(b"r25", tx_power_dbm=-25.0)
+    sim.run_until(0.5)
+    assert sim.nodes[1].protocol.rssi[b"r0"] == pytest.approx(_expected_rssi(0.0, 10.0))
+    assert sim.nodes[2].protocol.rssi[b"r0"] == pytest.approx(_expected_rssi(0.0, 20.0))
+    assert sim.nodes[1].protocol.rssi[b"r25"] == pytest.approx(_expected_rssi(-25.0, 10.0))
+
+
+@needs_netns
+@pytest.mark.netns
+def test_netns_reports_the_same_received_power():
+    from meshnet.netns.emulation import Emulation
+    from meshnet.netns.plan import Plan
+
+    plan = Plan.from_scenario(scenario_from_dict(_probe_line()))
+    plan.protocol_cls, plan.protocol_params = RssiProbe, RssiProbe.Params()
+    with Emulation(plan, name="trssi") as emu:
+        rt = emu.runtime
+        time.sleep(0.3)
+        emu._call(rt.agents[0].broadcast, b"r0", None)
+        emu._call(rt.agents[0].broadcast, b"r25", -25.0)
+        time.sleep(0.5)
+        got = emu._call(lambda: [dict(a.protocol.rssi) for a in rt.agents])
+    assert got[1][b"r0"] == pytest.approx(_expected_rssi(0.0, 10.0))
+    assert got[2][b"r0"] == pytest.approx(_expected_rssi(0.0, 20.0))
+    assert got[1][b"r25"] == pytest.approx(_expected_rssi(-25.0, 10.0))

@@ -126,6 +126,10 @@ class Channel:
     def total_energy_j(self) -> float:
         return 0.0
 
+    def rx_power_dbm(self, j: int) -> float | None:
+        """Received power of the last frame node ``j`` decoded (None: not modelled)."""
+        return None
+
     def battery_fraction(self, i: int) -> float:
         """Remaining battery of node ``i`` in [0, 1]; 1.0 where energy is not modelled."""
         return 1.0

@@ -154,6 +154,7 @@ class RadioChannel(Channel):
         self.lock_t0 = [0.0] * n          # start of the reception
         self.lock_surv = [1.0] * n        # survival probability of the chunks so far
         self.lock_dirty = [False] * n     # interference changed during the reception
+        self.rx_mw = [0.0] * n            # power of the last frame each node decoded (RSSI)
         self.notify: list = [None] * n    # MACs that want busy/idle callbacks (DCF)
         self.macs: list = [None] * n
         # --- counters (per frame; see stats())
@@ -241,6 +242,12 @@ class RadioChannel(Channel):
             if dx * dx + dy * dy <= r2:
                 out.append(j)
         return out
+
+    def rx_power_dbm(self, j: int) -> float | None:
+        """Received power (dBm, shadowing included) of the last frame node ``j`` decoded: the
+        RSSI a radio reports with each frame, valid while the node handles that frame."""
+        mw = self.rx_mw[j]
+        return 10.0 * math.log10(mw) if mw > 0.0 else None
 
     def median_rx_dbm(self, i: int, j: int, t: float) -> float:
         xi, yi = self._pos[i](t)
@@ -487,6 +494,7 @@ class RadioChannel(Channel):
             if nodes[j].alive:
                 decoded.append(j)
                 self.rx_ok += 1
+                self.rx_mw[j] = pm
         elif self.lock_dirty[j]:
             self.lost_collision += 1
             tx.lost_collision += 1
@@ -556,6 +564,7 @@ class RadioChannel(Channel):
             if fer <= 0.0 or self.rng.random() >= fer:
                 decoded.append(j)
                 self.rx_ok += 1
+                self.rx_mw[j] = 10.0 ** (p * 0.1)
             else:
                 self.lost_noise += 1
                 tx.lost_other += 1

@@ -83,6 +83,7 @@ class NodeAgent:
         self.port = protocol_cls.port
         self.sock: socket.socket | None = None
         self.alive = True
+        self.rx_power_dbm: float | None = None  # RSSI of the control frame being handled
         self._generation = 0
         self._handled = False
         self._held: set[int] = set()
@@ -236,6 +237,8 @@ class NodeAgent:
             if src == self.address or not self.alive:
                 continue  # our own broadcast, looped back by the kernel
             self.counters["control_received"] += 1
+            self.rx_power_dbm = self.runtime.channel.nodes[self.node.index].rx_power.pop(
+                payload, None)
             try:
                 self.protocol.on_control(src, payload)
             except DecodeError as exc:

@@ -48,6 +48,7 @@ BATCH = 256
 FRAME_MAX = 65536
 ETH_IPV4 = b"\x08\x00"
 ETH_ARP = b"\x08\x06"
+RX_POWER_KEPT = 4096  # received powers waiting for their agent (bounded if one never reads)
 ARP_REPLY_HEAD = b"\x00\x01\x08\x00\x06\x04\x00\x02"  # Ethernet/IPv4, 6/4 bytes, op 2
 
 
@@ -107,7 +108,7 @@ class TapStation:
     """One node on the medium: frames it decodes go into its TAP."""
 
     __slots__ = ("channel", "index", "alive", "tx_power", "queue_len", "fd", "link_power",
-                 "power_hints")
+                 "power_hints", "rx_power")
 
     def __init__(self, channel: "Channel", index: int, fd: int, tx_power: float,
                  queue_len: int) -> None:
@@ -119,9 +120,17 @@ class TapStation:
         self.queue_len = queue_len
         self.link_power: dict[int, float] = {}       # neighbour index -> dBm (set by protocol)
         self.power_hints: dict[bytes, float] = {}    # UDP payload -> dBm of one control send
+        self.rx_power: dict[bytes, float] = {}       # UDP payload -> RSSI of a control frame
 
     def on_frame(self, frame: Frame) -> None:
         ch = self.channel
+        if frame.kind == CTRL:  # the agent reads the RSSI when its socket gets the message
+            dbm = ch.medium.rx_power_dbm(self.index)
+            if dbm is not None:
+                if len(self.rx_power) > RX_POWER_KEPT:
+                    self.rx_power.clear()
+                ihl = (frame.payload[14] & 15) * 4
+                self.rx_power[frame.payload[22 + ihl:]] = dbm
         try:
             os.write(self.fd, frame.payload)
             ch.tx_frames += 1

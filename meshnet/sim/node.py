@@ -169,6 +169,10 @@ class SimNode:
         self.held[id(packet)] = packet
         self._handled = True
 
+    @property
+    def rx_power_dbm(self) -> float | None:
+        return self.sim.channel.rx_power_dbm(self.index)
+
     def position(self) -> tuple[float, float]:
         return self.sim.position(self.index, self.sim.sched.now)
 
