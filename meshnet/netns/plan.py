@@ -60,8 +60,8 @@ class Plan:
 
     @property
     def power_levels(self) -> tuple[float, ...]:
-        levels = self.profile.power_levels if self.profile is not None else ()
-        return tuple(sorted({*levels, self.tx_power}, reverse=True))
+        return (self.profile.levels_with(self.tx_power) if self.profile is not None
+                else (self.tx_power,))
 
     def check_tx_power(self, dbm: float) -> float:
         return self.profile.check_tx_power(dbm) if self.profile is not None else float(dbm)

@@ -148,6 +148,11 @@ class RadioProfile:
         levels = {p for p, _ in self.currents.tx_points if lo <= p <= hi} | {self.tx_power_dbm}
         return tuple(sorted(levels, reverse=True))
 
+    def levels_with(self, default_dbm: float) -> tuple[float, ...]:
+        """``power_levels`` plus a node's default power (a scenario may set one between
+        levels), highest first: what ``ctx.power_levels`` offers."""
+        return tuple(sorted({*self.power_levels, float(default_dbm)}, reverse=True))
+
     def check_tx_power(self, dbm: float) -> float:
         """``dbm`` as a float if the radio can transmit at it, else a clear ValueError."""
         value = float(dbm)

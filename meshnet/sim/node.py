@@ -71,7 +71,7 @@ class SimNode:
         self.queue_len = queue_len
         self.tx_power = tx_power
         self.profile = profile
-        self.power_levels = tuple(sorted({*profile.power_levels, tx_power}, reverse=True))
+        self.power_levels = profile.levels_with(tx_power)
         self.random = random.Random(f"{sim.seed}:node:{index}")
         self.routes = SimRouteTable(self)
         self.persistent: dict[str, Any] = {}  # survives kill/revive (NodeContext.persistent)
