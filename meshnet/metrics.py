@@ -1,4 +1,4 @@
-"""Run metrics, computed in one place from the event stream (DESIGN §7).
+"""Run metrics, computed in one place from the event stream (README: `--json` keys).
 
 PDR counts every packet the application generated, including those dropped at the source for lack
 of a route or buffer. Each generated packet ends in exactly one state: delivered, dropped (last

@@ -1,4 +1,4 @@
-"""Packet conservation (DESIGN §7): every generated packet ends delivered, dropped with a reason,
+"""Packet conservation (README, `--json`): every generated packet ends delivered, dropped with a reason,
 or still queued -- on the radio channel too, with mobility, collisions and node deaths."""
 
 from __future__ import annotations

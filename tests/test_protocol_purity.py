@@ -1,4 +1,4 @@
-"""Protocols are sans-I/O (DESIGN §3): the same code runs in the simulator, on netns and in unit
+"""Protocols are sans-I/O (docs/protocols.md): the same code runs in the simulator, on netns and in unit
 tests, and a run is deterministic per seed. So a protocol module may import only the protocol
 contract, its own package's modules (relative imports) and an allowlist of pure standard-library
 modules: no sockets, clocks, threads, event loops, files, kernel bindings or backends, and no

@@ -4,7 +4,7 @@ it draws from.
 The app never touches engine objects directly. A :class:`EngineView` owns the backend; the app
 asks it to advance, to apply an intervention, or to take a :class:`Picture` (a snapshot of
 everything on screen). This keeps the UI the same on the simulator and on the namespace
-emulation, and keeps the engine free of UI imports (DESIGN.md §2).
+emulation, and keeps the engine free of UI imports (docs/architecture.md).
 """
 
 from __future__ import annotations

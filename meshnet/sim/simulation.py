@@ -20,7 +20,7 @@ from .node import SimNode
 
 
 class Simulation:
-    """One simulated run. ``run()`` returns the metrics dict of DESIGN §7 (the ``--json`` keys).
+    """One simulated run. ``run()`` returns the metrics dict (the ``--json`` keys in README.md).
 
     Read-only views for the UI and tests: ``nodes``, ``position(i, t)``, ``links``, ``now``.
     Interventions: ``move(i, x, y)``, ``kill(i)``, ``revive(i)``.
