@@ -61,6 +61,7 @@ def test_static_routes_ping_through_four_hops():
 
 
 def test_the_channel_answers_arp_and_no_arp_frame_goes_on_the_air():
+    require_tool("ping", "iputils-ping")
     with _emulation(_line(2), "tarp") as emu:
         emu.install_static_routes()
         time.sleep(2.0)  # the kernels' IPv6 start-up chatter (MLD) is over by then
@@ -99,6 +100,7 @@ def test_move_breaks_and_restores_a_link():
 
 
 def test_two_runs_coexist():
+    require_tool("ping", "iputils-ping")
     with _emulation(_line(2), "ta") as a, _emulation(_line(2), "tb") as b:
         a.install_static_routes()
         b.install_static_routes()
