@@ -2,6 +2,8 @@
 
 Each frame is written as Ethernet / IPv4 / UDP with the real protocol bytes (AODV on port 654
 decodes with Wireshark's AODV dissector). Data packets carry a zero payload of their real size.
+A per-packet protocol's header (``packet.meta[name]`` of a protocol with an ``ip_option`` class
+attribute, e.g. GPSR's) is written as that IPv4 option, as it travels on the netns backend.
 Timestamps are virtual time since the start of the run. Packets are built with scapy.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, UDP, IPOption
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 from scapy.utils import PcapWriter
@@ -22,6 +24,17 @@ DATA_PORT = 9  # discard service: the port of application data in the pcap
 def mac_of(index: int) -> str:
     """A locally administered MAC address per node index."""
     return "02:00:00:%02x:%02x:%02x" % ((index >> 16) & 255, (index >> 8) & 255, index & 255)
+
+
+def header_option(protocol, packet) -> bytes | None:
+    """The IPv4 option carrying ``protocol``'s per-packet header of ``packet``, if it has one."""
+    kind = getattr(type(protocol), "ip_option", 0)
+    if not kind or not packet.meta:
+        return None
+    header = packet.meta.get(protocol.name)
+    if not header or len(header) > 38:
+        return None
+    return bytes((kind, len(header) + 2)) + header
 
 
 class PcapRecorder:
@@ -44,6 +57,9 @@ class PcapRecorder:
             pkt = frame.packet
             payload = pkt.payload if pkt.payload is not None else bytes(pkt.size)
             ip = IP(src=pkt.src, dst=pkt.dst, ttl=max(pkt.ttl, 0) & 255, id=pkt.uid & 0xFFFF)
+            option = header_option(node.protocol, pkt)
+            if option is not None:
+                ip.options = [IPOption(option)]
             l4 = UDP(sport=DATA_PORT, dport=DATA_PORT) / Raw(payload)
         else:
             dst_ip = BROADCAST if frame.dst_index < 0 else frame.dst

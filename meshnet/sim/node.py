@@ -82,6 +82,7 @@ class SimNode:
         self.held: dict[int, Packet] = {}  # id(packet) -> packet the protocol buffers
         self._handled = False
         self._per_packet = False
+        self._ip_option = 0  # the protocol's per-packet header travels as this IPv4 option
         self._on_data: Callable | None = None
         self._generation = 0  # bumped per protocol instance: timers of a dead instance never fire
 
@@ -91,6 +92,7 @@ class SimNode:
         self._generation += 1
         cls = type(protocol)
         self._per_packet = cls.per_packet
+        self._ip_option = getattr(cls, "ip_option", 0)
         self._on_data = protocol.on_data if cls.on_data is not Protocol.on_data else None
 
     # --- NodeContext -------------------------------------------------------------------------
@@ -241,7 +243,12 @@ class SimNode:
             if j == -2:
                 sim.drop(self, packet, "no_route")
                 return
-        frame = Frame(DATA, self.index, next_hop, j, packet, None, packet.size + IP_UDP_HEADER, 0,
+        size = packet.size + IP_UDP_HEADER
+        if self._ip_option and packet.meta:
+            header = packet.meta.get(proto.name)
+            if header:  # on the air as an IPv4 option: type, length, header, padded to 4 bytes
+                size += (len(header) + 5) & ~3
+        frame = Frame(DATA, self.index, next_hop, j, packet, None, size, 0,
                       self.link_power.get(next_hop) if self.link_power else None)
         if not self.mac.enqueue(frame):
             sim.drop(self, packet, "queue_full")
