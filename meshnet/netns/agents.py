@@ -14,6 +14,9 @@ Each node gets a :class:`NodeAgent`, the netns implementation of ``NodeContext``
   frames it for the next hop's MAC (derived from its address, no ARP) and gives it to the
   channel as if the node's kernel had sent it. The IP header is untouched, so TTL and ``ping``
   hop counts are what the kernel path would give;
+- per-packet headers: a per-packet protocol with an ``ip_option`` class attribute (GPSR) keeps
+  its header in ``packet.meta[name]``; it travels between nodes as that IPv4 option
+  (``ipopt``): read out of each packet from the TUN, written back when the packet is sent on;
 - route use (``on_data``, AODV's active routes): the channel keeps the last unicast IPv4 packet
   per (node, src, dst); every ``use_interval`` the runtime reports each once, as the real packet;
 - link-layer feedback: the channel reports unicasts it could not deliver (``on_link_failure``);
@@ -39,7 +42,7 @@ from typing import Any, Callable
 
 from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol
 
-from . import linux
+from . import ipopt, linux
 from .channel import Channel
 from .nodes import WLAN, NodeNet, mac_of
 from .plan import Plan
@@ -91,6 +94,7 @@ class NodeAgent:
         cls = type(self.protocol)
         self.wants_data = cls.on_data is not Protocol.on_data
         self.per_packet = bool(cls.per_packet)
+        self.header_option = int(getattr(cls, "ip_option", 0) or 0) if self.per_packet else 0
 
     # -- NodeContext ---------------------------------------------------------------------------
     @property
@@ -260,6 +264,8 @@ class NodeAgent:
             packet = self.runtime.parse_packet(raw)
             if packet is None or not self.alive:
                 continue
+            if self.header_option:
+                self._read_header(packet)
             self.counters["no_route_packets"] += 1
             self._handled = False
             if self.per_packet:  # None without a drop: a redundant copy, discarded
@@ -276,12 +282,26 @@ class NodeAgent:
         if packet.payload is None:
             self.counters["drop_no_payload"] += 1
             return
+        payload = packet.payload
+        if self.header_option:
+            header = packet.meta.get(self.protocol.name) if packet.meta else None
+            payload = ipopt.rewrite(payload, self.header_option, header)
+            if payload is None:  # no room for the option (or not IPv4)
+                self.drop(packet, "ip_options_full")
+                return
+            packet.payload = payload
         if self.wants_data:
             self.guarded(self.protocol.on_data, packet, prev_hop, next_hop)
         dst_mac = BROADCAST_MAC if next_hop == BROADCAST else mac_of(next_hop)
         self.runtime.channel.inject(self.node.index, dst_mac + self.node.mac + ETH_IPV4
-                                    + packet.payload)
+                                    + payload)
         self.counters["data_injected"] += 1
+
+    def _read_header(self, packet: Packet) -> None:
+        """Put the protocol's header option of a packet into ``packet.meta[name]``."""
+        header = ipopt.extract(packet.payload, self.header_option)
+        if header is not None:
+            packet.meta = {self.protocol.name: header}
 
     def link_failure(self, j: int, frame: bytes) -> bool:
         """A unicast to node ``j`` failed after MAC retries. True if the protocol took the
@@ -293,6 +313,8 @@ class NodeAgent:
                           and int.from_bytes(raw[22:24], "big") == self.port)
             if not is_control:
                 packet = self.runtime.parse_packet(raw)
+                if packet is not None and self.header_option:
+                    self._read_header(packet)
         self._handled = False
         self.guarded(self.protocol.on_link_failure, self.runtime.addresses[j], packet)
         return packet is not None and self._handled
