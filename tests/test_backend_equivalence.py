@@ -202,3 +202,48 @@ def test_netns_reports_the_same_received_power():
     assert got[1][b"r0"] == pytest.approx(_expected_rssi(0.0, 10.0))
     assert got[2][b"r0"] == pytest.approx(_expected_rssi(0.0, 20.0))
     assert got[1][b"r25"] == pytest.approx(_expected_rssi(-25.0, 10.0))
+
+
+def _battery_line() -> dict:
+    raw = _probe_line()
+    raw["nodes"]["battery_j"] = 0.004  # CC2420 idle (1.28 mW): empty after ~3.1 s
+    return raw
+
+
+def test_sim_batteries_run_out_at_the_idle_drain_time():
+    from meshnet.radio import get_profile
+
+    p = get_profile("zigbee")
+    expected = 0.004 / (p.current_a("idle") * p.voltage)
+    result = Simulation(scenario_from_dict(_battery_line())).run()
+    assert result["first_death_s"] == pytest.approx(expected, rel=1e-6)
+    assert result["dead_nodes"] == 3
+
+
+@needs_netns
+@pytest.mark.netns
+def test_netns_batteries_drain_and_run_out_like_the_simulators():
+    """The kernels' IPv6 start-up frames (MLD, over within ~2 s) cost receive energy the
+    simulator's idle run does not have, so compare the drain once they are over, then the end:
+    every node dies of its battery, having drawn exactly its capacity."""
+    from meshnet.netns.emulation import Emulation
+    from meshnet.netns.plan import Plan
+    from meshnet.radio import get_profile
+
+    p = get_profile("zigbee")
+    idle_w = p.current_a("idle") * p.voltage
+    raw = _battery_line()
+    raw["nodes"]["battery_j"] = 0.008  # dead by ~5 s on netns, ~6.3 s idle-only
+    plan = Plan.from_scenario(scenario_from_dict(raw))
+    with Emulation(plan, name="tbat") as emu:
+        ch = emu.runtime.channel
+        time.sleep(2.2)
+        t1, e1 = emu._call(lambda: (ch.sched.wall(), ch.energy_j()))
+        time.sleep(0.8)
+        t2, e2 = emu._call(lambda: (ch.sched.wall(), ch.energy_j()))
+        time.sleep(4.5)
+        deaths = [f for _t, _node, kind, f in list(emu.events) if kind == "node_died"]
+        total = emu._call(ch.energy_j)
+    assert (e2 - e1) == pytest.approx(3 * idle_w * (t2 - t1), rel=0.02)
+    assert len(deaths) == 3 and all(f["reason"] == "battery" for f in deaths)
+    assert total == pytest.approx(3 * 0.008, rel=1e-6)  # every battery drained, no more
