@@ -40,6 +40,16 @@ def _pos(v: float) -> bool:
     return v > 0
 
 
+def _capacities(v: Any) -> list:
+    """``nodes.battery_j`` as a list: one capacity for every node, or one per node."""
+    return v if isinstance(v, list) else [v]
+
+
+def _battery(v: Any) -> bool:
+    return all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)
+               and b >= 0 for b in _capacities(v))
+
+
 # section -> key -> (types, default, check, what is allowed)
 NUM = (int, float)
 SCHEMA: dict[str, dict[str, tuple]] = {
@@ -60,7 +70,8 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "placement": (str, "uniform", PLACEMENTS, "one of " + ", ".join(PLACEMENTS)),
         "spacing": (NUM, 100.0, _pos, "metres > 0"),
         "file": (str, "", None, "a path to a GraphML or edge-list file"),
-        "battery_j": (NUM, 0.0, _nonneg, "joules >= 0 (0 = unlimited)"),
+        "battery_j": ((int, float, list), 0.0, _battery,
+                      "joules >= 0 (0 = unlimited), or a list of them, one per node"),
         "queue_len": (int, 50, _pos, "an integer >= 1 (interface queue, packets)"),
     },
     "radio": {
@@ -317,7 +328,7 @@ def _cross_checks(sc: Scenario) -> None:
     src = sc.source
     given = sc.raw.get("radio", {})
     if sc.radio.propagation == "unit-disk":
-        if sc.nodes.battery_j > 0:
+        if any(b > 0 for b in _capacities(sc.nodes.battery_j)):
             raise ScenarioError(f"{src}: nodes.battery_j needs a radio propagation model (energy "
                                 f"is not modelled with radio.propagation = 'unit-disk')")
         for key in ("exponent", "sigma", "shadowing"):
@@ -330,6 +341,9 @@ def _cross_checks(sc: Scenario) -> None:
                 raise ScenarioError(
                     f"{src}: radio.{key} applies only to radio.propagation = 'unit-disk' "
                     f"(got {sc.radio.propagation!r}, whose range follows from the profile)")
+    if isinstance(sc.nodes.battery_j, list) and len(sc.nodes.battery_j) != sc.nodes.count:
+        raise ScenarioError(f"{src}: nodes.battery_j lists {len(sc.nodes.battery_j)} capacities "
+                            f"but nodes.count = {sc.nodes.count} (one per node, 0 = unlimited)")
     if sc.nodes.placement == "file" and not sc.nodes.file:
         raise ScenarioError(f"{src}: nodes.placement = 'file' needs nodes.file = PATH")
     for i, t in enumerate(sc.traffic):

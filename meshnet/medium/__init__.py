@@ -21,7 +21,7 @@ def build_medium(host: Host, scenario: Any, profile: Any, propagation: Any) -> C
     if r.propagation == "unit-disk":
         return UnitDiskChannel(host, float(r.range), float(r.delay), float(r.bitrate))
     return RadioChannel(host, profile, propagation, use_mac=bool(r.mac), shadowing=r.shadowing,
-                        battery_j=float(scenario.nodes.battery_j or 0.0))
+                        battery_j=scenario.nodes.battery_j or 0.0)
 
 
 __all__ = ["CTRL", "DATA", "IP_UDP_HEADER", "Channel", "Clock", "Frame", "Host", "Mac",

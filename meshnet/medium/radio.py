@@ -106,7 +106,7 @@ class RadioChannel(Channel):
     """SINR channel with per-profile MAC. See the module docstring for the model."""
 
     def __init__(self, host: Host, profile, propagation, use_mac: bool = True,
-                 shadowing: str = "link", battery_j: float = 0.0) -> None:
+                 shadowing: str = "link", battery_j: float | list[float] = 0.0) -> None:
         self.host = host
         self.profile = profile
         self.propagation = propagation
@@ -175,8 +175,11 @@ class RadioChannel(Channel):
         self.alive_s = [0.0] * n          # alive time before alive_since
         self.alive_since: list[float | None] = [0.0] * n
         self.extra_j = [0.0] * n          # energy above idle of finished TX/RX periods
-        battery_j = float(battery_j or 0.0)
-        self.batteries = [Battery(battery_j) for _ in range(n)] if battery_j > 0 else None
+        # one capacity for every node, or one per node; 0 = no battery (unlimited)
+        caps = ([float(b or 0.0) for b in battery_j] if isinstance(battery_j, (list, tuple))
+                else [float(battery_j or 0.0)] * n)
+        self.batteries: list[Battery | None] | None = (
+            [Battery(c) if c > 0 else None for c in caps] if any(c > 0 for c in caps) else None)
         self._death_timer: list = [None] * n
         if self.batteries:
             for i in range(n):
@@ -582,19 +585,18 @@ class RadioChannel(Channel):
             e += tx.tx_j * (now - tx.start)
         if self.lock[i] is not None:
             e += self.dp_rx * (now - self.lock_t0[i])
-        if self.batteries:
-            cap = self.batteries[i].capacity_j
-            if e > cap:
-                e = cap
+        bat = self.batteries[i] if self.batteries else None
+        if bat is not None and e > bat.capacity_j:
+            e = bat.capacity_j
         return e
 
     def total_energy_j(self) -> float:
         return sum(self.energy_j(i) for i in range(self.n))
 
     def battery_fraction(self, i: int) -> float:
-        if not self.batteries:
+        bat = self.batteries[i] if self.batteries else None
+        if bat is None:
             return 1.0
-        bat = self.batteries[i]
         bat.remaining_j = max(bat.capacity_j - self.energy_j(i), 0.0)
         return bat.fraction
 
@@ -610,7 +612,7 @@ class RadioChannel(Channel):
     def _arm_battery(self, i: int) -> None:
         """(Re)schedule the check at the earliest instant node ``i``'s battery can run empty
         in its present state; drawing less later only makes the check early, not late."""
-        if self.alive_since[i] is None:
+        if self.alive_since[i] is None or self.batteries[i] is None:
             return
         left = self.batteries[i].capacity_j - self.energy_j(i)
         power = self._power_w(i)
