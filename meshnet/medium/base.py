@@ -102,6 +102,10 @@ class Channel:
     blocked: set[tuple[int, int]]  # directed (sender, receiver) pairs cut by hand
     power_levels: tuple[float, ...] = ()  # dBm a frame may be sent at, highest first
 
+    def moved(self) -> None:
+        """A node was moved by hand (its trajectory changed): forget cached positions."""
+        self.grid.invalidate()
+
     def cut(self, i: int, j: int) -> None:
         """Silence the link between ``i`` and ``j`` both ways (a wall, an unplugged antenna)."""
         self.blocked |= {(i, j), (j, i)}

@@ -245,7 +245,7 @@ class Channel:
 
     def moved(self) -> None:
         """A trajectory was changed by hand: links follow at once."""
-        self.medium.grid.invalidate()
+        self.medium.moved()
         self.update_positions()
 
     # -- links as the medium sees them --------------------------------------------------------

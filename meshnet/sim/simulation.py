@@ -212,7 +212,7 @@ class Simulation:
         """Teleport a node now; it stays there."""
         node = self.node(ref)
         self.trajectories[node.index].set_position(self.sched.now, x, y)
-        self.channel.grid.invalidate()
+        self.channel.moved()
         if self.bus.wants("node_moved"):
             self.bus.emit(self.sched.now, "node_moved",
                           {"node": node.name, "x": round(x, 3), "y": round(y, 3), "vx": 0, "vy": 0})
