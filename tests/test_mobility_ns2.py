@@ -141,3 +141,61 @@ def test_unreadable_trace_names_the_file(tmp_path):
         parse_ns2_trace(str(missing))
     with pytest.raises(MobilityError, match=r"nope\.tcl: cannot read trace"):
         build_trajectories("ns2-trace", {"trace": str(missing)}, [], AREA, 10, 1)
+
+
+GOD_FORMS = """\
+#
+# nodes: 2, pause: 0.00, max speed: 5.00, max x: 100.00, max y: 100.00
+#
+set god_ [God instance]
+set god_ [create-god 2]
+$node_(0) set X_ 10.0
+$node_(0) set Y_ 10.0
+$node_(0) set Z_ 0.000000000000
+$node_(1) set X_ 50.0
+$node_(1) set Y_ 50.0
+$god_ set-dist 0 1 1
+$god_ new_node $node_(0)
+$ns_ at 0.000000000000 "$node_(0) setdest 40.0 50.0 5.0"
+$ns_ at 4.000000000000 "$god_ set-dist 0 1 16777215"
+$ns_ at 6.0 "$god_  set-dist 0 1 1"
+#
+# Destination Unreachables: 0
+#
+"""
+
+
+def test_every_god_line_form_and_comment_is_skipped(tmp_path):
+    initial, moves = parse_ns2_trace(write(tmp_path, GOD_FORMS))
+    assert initial == {0: (10.0, 10.0), 1: (50.0, 50.0)}
+    assert [(m.t, m.x, m.y, m.speed) for m in moves[0]] == [(0.0, 40.0, 50.0, 5.0)]
+    assert 1 not in moves
+    (a, b) = build_trajectories("ns2-trace", {"trace": write(tmp_path, GOD_FORMS)}, [],
+                                (100.0, 100.0), 20, 1)
+    assert a.position(5.0) == pytest.approx((25.0, 30.0)) and b.position(9.0) == (50.0, 50.0)
+
+
+def test_a_god_lookalike_is_still_an_error(tmp_path):
+    path = write(tmp_path, "$node_(0) set X_ 1\nset godfather 3\n")
+    with pytest.raises(MobilityError, match=r":2: unrecognised line"):
+        parse_ns2_trace(path)
+
+
+def test_trace_with_fewer_nodes_than_the_scenario_warns(tmp_path, caplog):
+    path = write(tmp_path, TRACE)
+    initial = [(1.0, 1.0)] * 5
+    with caplog.at_level("WARNING", logger="meshnet.mobility"):
+        build_trajectories("ns2-trace", {"trace": path}, initial, AREA, 10, 1)
+    (record,) = [r for r in caplog.records if r.name == "meshnet.mobility"]
+    assert record.levelname == "WARNING"
+    message = record.getMessage()
+    assert "\n" not in message and str(path) in message
+    assert "describes 3 of the scenario's 5 nodes" in message and "(n4, n5) never move" in message
+
+
+def test_trace_for_every_node_does_not_warn(tmp_path, caplog):
+    path = write(tmp_path, TRACE)
+    with caplog.at_level("WARNING", logger="meshnet.mobility"):
+        build_trajectories("ns2-trace", {"trace": path}, [(1.0, 1.0)] * 3, AREA, 10, 1)
+        build_trajectories("ns2-trace", {"trace": path}, [], AREA, 10, 1)
+    assert not [r for r in caplog.records if r.name == "meshnet.mobility"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -15,6 +16,10 @@ from .errors import MobilityError
 from .motion import PathBuilder
 from .params import AREA_TOLERANCE, check_initial
 from .trajectory import Trajectory
+
+# Warnings reach the user on stderr (logging's last-resort handler when nothing else is set up),
+# so they never mix with the JSON that ``--json`` prints on stdout.
+log = logging.getLogger("meshnet.mobility")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,10 @@ class Ns2Move:
 _NODE_SET = re.compile(r"^\$node_\((?P<node>[^)]*)\)\s+set\s+(?P<axis>\S+)\s+(?P<value>\S+)$")
 _NS_AT = re.compile(r'^\$ns_\s+at\s+(?P<time>\S+)\s+"(?P<command>[^"]*)"$')
 _NODE_COMMAND = re.compile(r"^\$node_\((?P<node>[^)]*)\)\s+(?P<verb>\S+)\s*(?P<args>.*)$")
+# ns-2's GOD (General Operations Director) object: setdest writes its shortest-path hints as
+# "$god_ set-dist A B HOPS", timed ones inside "$ns_ at T \"...\"", and scene files written for
+# ns-2 create it with "set god_ [God instance]" (or [create-god N]). None of it moves a node.
+_GOD = re.compile(r"^(?:set\s+god_(?:\s|$)|\$god_(?:\s|$))")
 _NODE_SET_SYNTAX = "expected '$node_(i) set X_|Y_|Z_ VALUE'"
 _NS_AT_SYNTAX = "expected '$ns_ at TIME \"$node_(i) setdest X Y SPEED\"'"
 
@@ -78,8 +87,10 @@ def parse_ns2_trace(
         $node_(0) set X_ 150.0          (also Y_; Z_ is accepted and ignored)
         $ns_ at 2.5 "$node_(0) setdest 120.0 80.0 3.5"
 
-    ``#`` starts a comment; blank lines and ``$god_`` lines (setdest's connectivity hints) are
-    skipped. Returns ``(initial, moves)``: the initial ``(x, y)`` per node index and, per node, its
+    ``#`` starts a comment; blank lines and GOD lines in any form (``set god_ [God instance]``,
+    ``$god_ set-dist 0 1 2``, ``$ns_ at 3.0 "$god_ set-dist 0 1 2"``: setdest's connectivity
+    hints) are skipped, so a file exactly as ns-2's ``setdest`` writes it is accepted.
+    Returns ``(initial, moves)``: the initial ``(x, y)`` per node index and, per node, its
     setdest commands sorted by time (file order among equal times). Anything else -- a malformed
     line, a negative time or speed, a setdest for a node without an initial position -- raises
     :class:`MobilityError` as ``"FILE:LINE: what is wrong"``.
@@ -93,6 +104,8 @@ def parse_ns2_trace(
         if not line:
             continue
         where = f"{name}:{lineno}"
+        if _GOD.match(line):
+            continue
         if line.startswith("$node_"):
             match = _NODE_SET.match(line)
             if not match:
@@ -111,7 +124,7 @@ def parse_ns2_trace(
             if t < 0.0:
                 raise MobilityError(f"{where}: time {t:g} is negative")
             command = match["command"].strip()
-            if command.startswith("$god_"):
+            if _GOD.match(command):
                 continue
             cmd = _NODE_COMMAND.match(command)
             if not cmd:
@@ -131,8 +144,6 @@ def parse_ns2_trace(
             if speed < 0.0:
                 raise MobilityError(f"{where}: speed {speed:g} is negative")
             moves.setdefault(node, []).append(Ns2Move(t, x, y, speed, where))
-        elif line.startswith("$god_"):
-            continue
         else:
             raise MobilityError(
                 f"{where}: unrecognised line: {_NODE_SET_SYNTAX} or {_NS_AT_SYNTAX[9:]}"
@@ -185,7 +196,10 @@ def _replay_ns2(start: Point, moves: Sequence[Ns2Move]) -> Trajectory:
 def ns2_trajectories(
     trace: Any, initial: Sequence[Sequence[float]], area: Area
 ) -> list[Trajectory]:
-    """Trajectories replayed from a trace; the trace's start positions override ``initial``."""
+    """Trajectories replayed from a trace; the trace's start positions override ``initial``.
+
+    Nodes the trace does not mention stay at their ``initial`` position; a warning on the
+    ``meshnet.mobility`` logger names them."""
     starts_given, moves = parse_ns2_trace(trace)
     count = len(initial) if initial else (max(starts_given) + 1 if starts_given else 0)
     starts = check_initial(initial, area) if initial else []
@@ -206,6 +220,14 @@ def ns2_trajectories(
                     f"{move.where}: destination ({move.x:g}, {move.y:g}) lies outside the area "
                     f"{area[0]:g} x {area[1]:g}"
                 )
+    absent = [node for node in range(count) if node not in starts_given]
+    if absent:
+        names = ", ".join(f"n{node + 1}" for node in absent[:5]) + (", ..." if absent[5:] else "")
+        log.warning(
+            "meshnet: warning: %s: the trace describes %d of the scenario's %d nodes; the other "
+            "%d (%s) never move: they stay where nodes.placement put them",
+            trace, count - len(absent), count, len(absent), names,
+        )
     trajectories = []
     for node in range(count):
         if node in starts_given:
