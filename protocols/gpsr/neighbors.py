@@ -1,5 +1,5 @@
 """The neighbour table: each one-hop neighbour's last beaconed position and when it expires
-(Karp & Kung 2000, §2.3: an entry lives for the timeout T after the neighbour's last beacon and
+(Karp & Kung 2000: an entry lives for the timeout T after the neighbour's last beacon and
 is removed at once on a link-layer transmission failure)."""
 
 from __future__ import annotations

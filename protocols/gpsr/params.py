@@ -1,5 +1,5 @@
 """GPSR tunables. Defaults follow Karp & Kung, "GPSR: Greedy Perimeter Stateless Routing for
-Wireless Networks", MobiCom 2000 (§2.3 beaconing, §2.4 planarization, §2.5 perimeter mode); a 0 in
+Wireless Networks", MobiCom 2000 (beaconing, planarization, perimeter mode); a 0 in
 a derived field means "derive it", and the derived value is filled in at construction so that it
 shows in ``meshnet protocols``."""
 
@@ -16,7 +16,7 @@ MAX_PERIMETER_HOPS = 255  # the header's one-byte counter
 
 @dataclass
 class GpsrParams:
-    # beacons (paper §2.3): each interval is drawn uniformly from [(1 - j) B, (1 + j) B]
+    # beacons: each interval is drawn uniformly from [(1 - j) B, (1 + j) B]
     beacon_interval: float = 1.5  # s, B: mean time between position beacons
     beacon_jitter: float = 0.5  # fraction of B (paper: 50 %, against synchronised beacons)
     neighbor_timeout: float = 0.0  # s a neighbour lives without a beacon (0: 4.5 B, the paper's T)

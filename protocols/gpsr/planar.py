@@ -1,4 +1,4 @@
-"""Geometry of GPSR: planarization of the neighbour table (Karp & Kung 2000, §2.4), the
+"""Geometry of GPSR: planarization of the neighbour table (Karp & Kung 2000), the
 right-hand rule and segment crossings. Positions are integer millimetres (see :mod:`.wire`), so
 every test that decides an edge is exact integer arithmetic; only angles use floats.
 

@@ -14,7 +14,7 @@ in ``forward``:
   counterclockwise is taken, and it becomes e0, the first edge of the new face. Back at a node
   closer to D than Lp, the packet returns to greedy mode. About to traverse e0 a second time,
   the packet is dropped: D is unreachable;
-- a link-layer failure removes the neighbour and forwards the packet again (paper §2.5).
+- a link-layer failure removes the neighbour and forwards the packet again, as in the paper.
 
 Destination locations come from a :class:`~.location.LocationService`, by default the oracle.
 
