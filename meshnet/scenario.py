@@ -21,7 +21,7 @@ MAX_NODES = 65534  # node i gets 10.99.x.y with x.y = i + 1
 MAX_UDP_PAYLOAD = 65507  # IPv4 (65535) - IP header (20) - UDP header (8)
 MAX_RATE = 100_000.0  # packets/s per flow
 PLACEMENTS = ("line", "grid", "ring", "uniform", "clusters", "file")
-TRAFFIC_KINDS = ("cbr", "poisson")
+TRAFFIC_KINDS = ("cbr", "poisson", "ns2-cbrgen")
 
 
 class ScenarioError(ValueError):
@@ -107,7 +107,11 @@ TRAFFIC_SCHEMA: dict[str, tuple] = {
     "stop": (NUM, math.inf, _nonneg, "seconds >= 0 (default: end of run)"),
     "jitter": (NUM, 1.0, _nonneg, "seconds >= 0: random start offset per flow"),
     "ttl": (int, 64, lambda v: 1 <= v <= 255, "an integer in 1..255"),
+    "file": (str, "", None, "a path to a traffic file written by ns-2's cbrgen "
+             "(kind = 'ns2-cbrgen')"),
 }
+# what an ns2-cbrgen file gives (endpoints, sizes, rates, start times) cannot also be set
+NS2_CBRGEN_FROM_FILE = ("flows", "pairs", "rate", "size", "start", "jitter")
 
 
 @dataclass
@@ -346,7 +350,22 @@ def _cross_checks(sc: Scenario) -> None:
                             f"but nodes.count = {sc.nodes.count} (one per node, 0 = unlimited)")
     if sc.nodes.placement == "file" and not sc.nodes.file:
         raise ScenarioError(f"{src}: nodes.placement = 'file' needs nodes.file = PATH")
+    given_traffic = sc.raw.get("traffic", [])
+    if isinstance(given_traffic, dict):
+        given_traffic = [given_traffic]
     for i, t in enumerate(sc.traffic):
+        if t.kind == "ns2-cbrgen":
+            if not t.file:
+                raise ScenarioError(f"{src}: traffic.{i}: kind = 'ns2-cbrgen' needs file = PATH "
+                                    f"(a traffic file written by ns-2's cbrgen)")
+            for key in NS2_CBRGEN_FROM_FILE:
+                if key in given_traffic[i]:
+                    raise ScenarioError(
+                        f"{src}: traffic.{i}.{key} does not apply to kind = 'ns2-cbrgen': the "
+                        f"file gives every flow's endpoints, size, rate and start time")
+            continue
+        if t.file:
+            raise ScenarioError(f"{src}: traffic.{i}.file applies only to kind = 'ns2-cbrgen'")
         if t.stop < t.start:
             raise ScenarioError(f"{src}: traffic.{i}.stop = {t.stop!r} is before start = {t.start!r}")
         for p in t.pairs:
