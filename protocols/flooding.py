@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from meshnet.protocol_api import BROADCAST, Packet, Protocol
+from meshnet.protocol_api import BROADCAST, Packet, Protocol, ProtocolConfigError
 
 
 class Flooding(Protocol):
@@ -21,6 +21,11 @@ class Flooding(Protocol):
     @dataclass
     class Params:
         cache_size: int = 4096  # packet ids remembered for duplicate suppression
+
+        def __post_init__(self) -> None:  # 0 remembers nothing: every copy is sent on again
+            if not self.cache_size >= 1:
+                raise ProtocolConfigError(f"protocol.cache_size = {self.cache_size!r}: must be "
+                                          ">= 1 (packet ids remembered against duplicates)")
 
     def __init__(self, ctx, params=None) -> None:
         super().__init__(ctx, params)

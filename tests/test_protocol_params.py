@@ -14,6 +14,7 @@ from meshnet.sim import Simulation
 from protocols.aodv.params import AodvParams
 from protocols.aodv.protocol import AODV
 from protocols.dsdv.protocol import DSDV, DsdvParams
+from protocols.flooding import Flooding
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 10**400])
@@ -81,6 +82,26 @@ def test_the_cli_prints_one_line_and_exits_2_for_a_nan_parameter():
     assert p.returncode == 2, (p.stdout, p.stderr)
     assert p.stderr.startswith("meshnet: error: ") and p.stderr.count("\n") == 1, p.stderr
     assert "protocol.hello_interval" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_flooding_needs_a_duplicate_cache(value):
+    # cache_size = 0 remembers no packet: every node forwards every copy again, without end
+    with pytest.raises(ProtocolConfigError, match=rf"^protocol\.cache_size = {value}: must be "
+                                                  r">= 1 \("):
+        Flooding.Params(cache_size=value)
+    with pytest.raises(ProtocolConfigError, match=r"^protocol\.cache_size = 0: must be >= 1"):
+        build_params(Flooding, {"cache_size": 0})
+    assert build_params(Flooding, {"cache_size": 1}).cache_size == 1
+
+
+def test_the_cli_rejects_a_zero_flooding_cache_in_one_line():
+    p = subprocess.run([sys.executable, "-m", "meshnet.cli", "run", "line", "-p", "flooding",
+                        "--set", "protocol.cache_size=0", "--json"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == "", (p.stdout, p.stderr)
+    assert p.stderr.startswith("meshnet: error: ") and p.stderr.count("\n") == 1, p.stderr
+    assert "protocol.cache_size = 0: must be >= 1" in p.stderr
 
 
 def test_defaults_are_valid():
