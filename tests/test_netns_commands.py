@@ -9,6 +9,7 @@ import os
 import pytest
 
 from meshnet.netns.commands import register_cli
+from meshnet.netns.registry import validate_run_name
 from tests.netns_support import mn_namespaces, netns_skip_reason
 
 
@@ -23,6 +24,18 @@ def test_subcommands_are_registered():
     assert _parse(["emulate", "line", "--set", "nodes.count=3", "--name", "x"]).set == [
         "nodes.count=3"]
     assert _parse(["clean"]).func.__name__ == "cmd_clean"
+
+
+@pytest.mark.parametrize("name", ["mn\n", "abc\n\n", "\nabc", "ab c", "Abc", "_abc", "",
+                                  "abcdefghijklm", "abc\r"])
+def test_bad_run_names_are_rejected(name):
+    with pytest.raises(ValueError, match="run name"):
+        validate_run_name(name)
+
+
+@pytest.mark.parametrize("name", ["mn", "a", "run_2", "0abc", "abcdefghijkl"])
+def test_good_run_names_are_accepted(name):
+    assert validate_run_name(name) == name
 
 
 def test_not_root_is_one_line_and_exit_2(capsys, monkeypatch):

@@ -20,11 +20,12 @@ from . import linux
 
 REGISTRY_DIR = "/run/meshnet"
 NS_PREFIX = "mn-"
-RUN_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,11}$")
+RUN_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,11}")
 
 
 def validate_run_name(name: str) -> str:
-    if not RUN_NAME.match(name):
+    # the whole name (``$`` would also match before a trailing newline)
+    if not isinstance(name, str) or not RUN_NAME.fullmatch(name):
         raise ValueError(f"run name {name!r}: use 1-12 characters a-z, 0-9, _ (starting with a "
                          "letter or digit)")
     return name
