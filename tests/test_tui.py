@@ -174,11 +174,36 @@ async def test_help_screen_lists_the_keys():
         await pilot.press("?")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help-box")
+        # the box is laid out with room for its text, not collapsed to its border and padding
+        assert box.region.width >= 50 and box.region.height >= 12
+        text = app.screen.help_text()
+        for binding in MeshApp.BINDINGS:  # every key the app binds is explained, hidden ones too
+            for key in binding.key.split(","):
+                assert help_key(key) in text, key
+        for key in ("n", "l", "s", "arrows", "click"):
+            assert key in text
+        # and it is on screen: the rendered screen contains the rows of the table
+        screen_text = rendered_text(app)
+        assert "log: only events of the selected node" in screen_text
+        assert "quit" in screen_text
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("q")
     assert app.return_code == 0
+
+
+def help_key(key: str) -> str:
+    """How the help screen names a bound key."""
+    return {"question_mark": "?", "plus": "+", "equals_sign": "+", "minus": "-",
+            "up": "arrows", "down": "arrows", "left": "arrows", "right": "arrows"}.get(key, key)
+
+
+def rendered_text(app: MeshApp) -> str:
+    """The characters on the (headless) screen, row by row."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -292,7 +292,7 @@ class MeshApp(App[None]):
         log.set_filter(log.node_filter, KIND_FILTERS[(i + 1) % len(KIND_FILTERS)])
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.BINDINGS))
 
     def _selected_name(self) -> str:
         picture = self.last_picture

@@ -1,42 +1,72 @@
-"""The `?` screen: every key the app understands."""
+"""The `?` screen: every key the app binds, generated from its bindings so none is left out."""
 
 from __future__ import annotations
+
+from typing import Iterable
 
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
-    ("space", "pause / resume"),
-    ("+ / -", "faster / slower (sim backend)"),
-    ("s", "step one second while paused"),
-    ("tab / shift+tab", "select the next / previous node"),
-    ("arrows", "move the selected node"),
-    ("click", "select the node under the mouse"),
-    ("f", "cycle the highlighted flow"),
-    ("k", "kill / revive the selected node"),
-    ("p", "switch protocol and restart"),
-    ("r", "restart the scenario"),
-    ("n", "log: only the selected node / everyone"),
-    ("l", "log: cycle kinds (routes, control, links, nodes)"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
+# What each action does, in words; a bound action missing here shows its binding's description.
+ACTION_HELP = {
+    "toggle_pause": "pause / resume",
+    "faster": "faster (sim backend)",
+    "slower": "slower (sim backend)",
+    "step": "step one simulated second while paused",
+    "select_node": "select the next / previous node",
+    "move": "move the selected node",
+    "next_flow": "cycle the flow whose route is highlighted",
+    "kill": "kill / revive the selected node (sim backend)",
+    "switch_protocol": "switch to the next protocol and restart",
+    "restart": "restart the scenario",
+    "filter_node": "log: only events of the selected node / everyone",
+    "filter_kind": "log: cycle kinds (all, routes, control, links, nodes)",
+    "help": "this help",
+    "quit": "quit",
+}
+# How keys are written on this screen.
+KEY_NAMES = {"question_mark": "?", "plus": "+", "equals_sign": "+", "minus": "-",
+             "up": "arrows", "down": "arrows", "left": "arrows", "right": "arrows"}
+EXTRA_ROWS = (("click", "select the node under the mouse pointer"),)
+
+
+def key_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+    """One row per action: the keys bound to it and what it does, in binding order."""
+    keys: dict[str, list[str]] = {}
+    text: dict[str, str] = {}
+    for b in bindings:
+        action = b.action.split("(", 1)[0]
+        names = keys.setdefault(action, [])
+        text.setdefault(action, ACTION_HELP.get(action, b.description))
+        for key in b.key.split(","):
+            name = KEY_NAMES.get(key.strip(), key.strip())
+            if name not in names:
+                names.append(name)
+    rows = [(" / ".join(names), text[action]) for action, names in keys.items()]
+    return rows + list(EXTRA_ROWS)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
+    def __init__(self, bindings: Iterable[Binding]) -> None:
+        super().__init__()
+        self.rows = key_rows(bindings)
+
+    def help_text(self) -> str:
+        return "\n".join(f"{key}  {text}" for key, text in self.rows)
+
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold yellow")
+        table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, text in KEYS:
+        for key, text in self.rows:
             table.add_row(key, text)
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box"):
             yield Static("[b]meshnet tui[/b] — keys", id="help-title")
-            yield Static(table)
-            yield Static("[dim]escape or ? to close[/dim]")
+            yield Static(table, id="help-keys")
+            yield Static("[dim]escape or ? to close[/dim]", id="help-close")
