@@ -609,3 +609,22 @@ def test_netns_perimeter_mode_needs_the_header_to_travel_in_the_packet():
         else:
             assert re.search(r" 0 received", out), out
             assert counters[0].get("drop_gpsr_local_maximum", 0) == 3, counters
+
+
+@pytest.mark.usefixtures("no_leftovers")
+@pytest.mark.netns
+@pytest.mark.skipif(netns_skip_reason() is not None, reason=str(netns_skip_reason()))
+def test_netns_perimeter_walk_may_pass_the_source_again():
+    """n1 is a local maximum; the first edge counterclockwise leads to n2, a dead end that sends
+    the packet straight back through n1 (the node kernel must accept a packet with its own source
+    address) and on round the arc below to n8."""
+    from meshnet.netns.plan import Plan
+
+    pts = [(0, 0), (0, 140), (0, -140), (0, -280), (140, -300), (280, -260), (390, -160),
+           (400, -20)]
+    plan = Plan.line(8, protocol="gpsr", range_m=150)
+    plan.initial = list(pts)
+    with _emulate(plan, "pgback") as emu:
+        _settle(emu)
+        out = emu.node("n1").run("ping -c 3 -i 0.3 -W 2 10.99.0.8").stdout
+    assert re.search(r"3 received", out) and re.search(r"ttl=59 ", out), out

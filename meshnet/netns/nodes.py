@@ -43,6 +43,8 @@ NODE_SYSCTLS = (
     ("net/ipv6/conf/default/accept_dad", "0"),  # link-local usable at once (babeld)
     ("net/ipv6/conf/default/router_solicitations", "0"),
     ("net/ipv4/icmp_ratelimit", "0"),  # every TTL expiry reaches the source (counted as a drop)
+    ("net/ipv4/conf/all/accept_local", "1"),  # a packet may pass its own source again (GPSR's
+    ("net/ipv4/conf/default/accept_local", "1"),  # perimeter walks do), as on the simulator
 )
 
 
