@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -68,3 +70,70 @@ class TestAsRoot:
         assert not any(n.startswith("mn-tcli-") for n in mn_namespaces())
         args = _parse(["nodes", "--run", "tcli"])
         assert args.func(args) == 2
+
+
+class TestPidReuse:
+    """``meshnet clean`` after a crash signals a recorded pid only while it still names the
+    process the run started (same start time): a pid since given to another process is left."""
+
+    @pytest.fixture
+    def registry_dir(self, tmp_path, monkeypatch):
+        from meshnet.netns import registry
+
+        monkeypatch.setattr(registry, "REGISTRY_DIR", str(tmp_path / "registry"))
+        return registry
+
+    @pytest.fixture
+    def sleeper(self):
+        procs = []
+
+        def start():
+            procs.append(subprocess.Popen(["sleep", "60"]))
+            return procs[-1]
+
+        yield start
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+    def test_clean_leaves_a_process_whose_start_time_differs(self, registry_dir, sleeper):
+        unrelated = sleeper()
+        with open(f"/proc/{unrelated.pid}/stat") as fh:  # field 22: start time after boot
+            start = int(fh.read().rsplit(")", 1)[1].split()[19])
+        # a crashed run's record naming the pid, written when another process had it
+        os.makedirs(registry_dir.REGISTRY_DIR)
+        with open(os.path.join(registry_dir.REGISTRY_DIR, "treuse.json"), "w") as fh:
+            json.dump({"run": "treuse", "pid": 2**22 + 1, "pids": [unrelated.pid],
+                       "starts": {str(unrelated.pid): start - 1}}, fh)
+        (rec,) = registry_dir.load_records()
+        removed = registry_dir.clean_record(rec)
+        time.sleep(0.3)
+        assert unrelated.poll() is None, "an unrelated process was killed"
+        assert registry_dir.load_records() == []  # the record itself is gone
+        assert registry_dir.process_start(unrelated.pid) == start
+        assert f"process {unrelated.pid}" not in removed
+        # a record from before start times were kept cannot tell: the pid is left alone too
+        removed = registry_dir.clean_record(
+            registry_dir.RunRecord(run="treuse", pid=2**22 + 1, pids=[unrelated.pid]))
+        time.sleep(0.3)
+        assert unrelated.poll() is None and f"process {unrelated.pid}" not in removed
+
+    def test_clean_still_kills_the_run_s_own_process(self, registry_dir, sleeper):
+        own = sleeper()
+        rec = registry_dir.RunRecord(run="treuse", pid=os.getpid(), pids=[own.pid])
+        rec.save()  # records the start times, as a run does when it tracks a process
+        (loaded,) = registry_dir.load_records()
+        assert loaded.starts == {str(os.getpid()): registry_dir.process_start(os.getpid()),
+                                 str(own.pid): registry_dir.process_start(own.pid)}
+        removed = registry_dir.clean_record(loaded)
+        assert own.wait(timeout=5) is not None
+        assert f"process {own.pid}" in removed
+        assert registry_dir.load_records() == []
+
+    def test_a_run_whose_pid_was_reused_is_not_alive(self, registry_dir, sleeper):
+        other = sleeper()
+        start = registry_dir.process_start(other.pid)
+        assert registry_dir.RunRecord(run="treuse", pid=other.pid,
+                                      starts={str(other.pid): start}).alive()
+        assert not registry_dir.RunRecord(run="treuse", pid=other.pid,
+                                          starts={str(other.pid): start + 1}).alive()

@@ -86,7 +86,7 @@ def _publish_positions(emu: Emulation) -> None:
 
 
 def _live_record(run: str | None) -> registry.RunRecord:
-    live = [r for r in registry.load_records() if registry.pid_alive(r.pid)]
+    live = [r for r in registry.load_records() if r.alive()]
     if run is not None:
         live = [r for r in live if r.run == run]
         if not live:

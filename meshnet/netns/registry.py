@@ -5,6 +5,10 @@ files and its own pid. Devices need no record: they are born inside the node nam
 with them. Normal exit, Ctrl-C,
 SIGTERM and exceptions tear down from the live objects; after ``kill -9`` :func:`clean` reads these
 files (and scans ``/run/netns`` for ``mn-`` names no live run owns) and removes the rest.
+
+A pid alone does not name a process: after a crash the kernel may give it to an unrelated one.
+The record keeps each pid's start time (``/proc/PID/stat`` field 22) from when it was saved with
+it, and a process is signalled (or a run's owner counted as alive) only while that still matches.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,12 +50,27 @@ class RunRecord:
     nodes: list[dict] = field(default_factory=list)  # name, namespace, address
     pids: list[int] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # str(pid) -> start time (clock ticks after boot) of ``pid`` and of every tracked pid
+    starts: dict[str, int] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
         return os.path.join(REGISTRY_DIR, f"{self.run}.json")
 
+    def process_starts(self) -> dict[int, int]:
+        """pid -> recorded start time, for the pids whose start time is known."""
+        return {int(pid): int(start) for pid, start in self.starts.items()}
+
+    def alive(self) -> bool:
+        """The run's own process is still running (not a later process that got its pid)."""
+        start = self.starts.get(str(self.pid))
+        return pid_alive(self.pid) and (start is None or process_start(self.pid) == start)
+
     def save(self) -> None:
+        """Write the record; pids saved for the first time get their start time recorded."""
+        for pid in (self.pid, *self.pids):
+            if str(pid) not in self.starts and (start := process_start(pid)) is not None:
+                self.starts[str(pid)] = start
         os.makedirs(REGISTRY_DIR, exist_ok=True)
         tmp = self.path + ".tmp"
         with open(tmp, "w") as fh:
@@ -100,13 +120,24 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot (``/proc/PID/stat`` field 22);
+    None if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()  # field 3 (state) onwards
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def claim(run: str) -> RunRecord:
     """Create the record of a new run; a live run with the same name is an error, a dead one
     is cleaned first."""
     validate_run_name(run)
     for rec in load_records():
         if rec.run == run:
-            if pid_alive(rec.pid) and rec.pid != os.getpid():
+            if rec.alive() and rec.pid != os.getpid():
                 raise RuntimeError(f"run {run!r} is already active (pid {rec.pid}); choose "
                                    "another --name")
             clean_record(rec)
@@ -140,24 +171,64 @@ def processes_in(inodes: set[int]) -> list[int]:
     return found
 
 
-def _signal_all(pids: list[int], sig: int) -> None:
-    for pid in pids:
-        try:
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for ``pid`` (it keeps naming that process even if the pid is reused), or None
+    if the process is gone or the kernel has no pidfds."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _signal(pid: int, fd: int | None, sig: int) -> None:
+    try:
+        if fd is not None:
+            signal.pidfd_send_signal(fd, sig)
+        else:
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
+    except ProcessLookupError:
+        pass
 
 
-def kill_processes(pids: list[int], grace: float = 0.5) -> list[int]:
-    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL what is left."""
-    live = [p for p in pids if pid_alive(p)]
-    _signal_all(live, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while live and time.monotonic() < deadline:
-        time.sleep(0.02)
-        live = [p for p in live if pid_alive(p)]
-    _signal_all(live, signal.SIGKILL)
-    return pids
+def _exited(pid: int, fd: int | None) -> bool:
+    if fd is not None:  # a pidfd turns readable when its process exits
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return not pid_alive(pid)
+
+
+def kill_processes(pids: list[int], grace: float = 0.5,
+                   starts: dict[int, int] | None = None) -> list[int]:
+    """SIGTERM, wait up to ``grace`` seconds, then SIGKILL what is left; returns the pids
+    signalled. With ``starts`` (pid -> start time, see :func:`process_start`), only a process
+    that still has its recorded start time is signalled: a pid without one, or now used by a
+    process that started at another time, is left alone."""
+    targets: list[tuple[int, int | None]] = []
+    for pid in dict.fromkeys(pids):
+        if starts is not None and pid not in starts:
+            continue
+        fd = _pidfd(pid)  # taken before the check, so the process checked is the one signalled
+        if not pid_alive(pid) or (starts is not None and process_start(pid) != starts[pid]):
+            if fd is not None:
+                os.close(fd)
+            continue
+        targets.append((pid, fd))
+    try:
+        for pid, fd in targets:
+            _signal(pid, fd, signal.SIGTERM)
+        live = list(targets)
+        deadline = time.monotonic() + grace
+        while live and time.monotonic() < deadline:
+            time.sleep(0.02)
+            live = [t for t in live if not _exited(*t)]
+        for pid, fd in live:
+            _signal(pid, fd, signal.SIGKILL)
+    finally:
+        for _pid, fd in targets:
+            if fd is not None:
+                os.close(fd)
+    return [pid for pid, _fd in targets]
 
 
 def remove_namespaces(names: list[str], kill: bool = True,
@@ -184,8 +255,11 @@ def remove_namespaces(names: list[str], kill: bool = True,
 
 
 def clean_record(rec: RunRecord) -> list[str]:
-    killed = [p for p in rec.pids if p != os.getpid() and pid_alive(p)]
-    kill_processes(killed, grace=0.2)
+    """Remove what the run of ``rec`` left. Its tracked processes are signalled only while their
+    recorded start times match (see :func:`kill_processes`); whatever still runs inside its
+    namespaces is theirs and is killed with them."""
+    mine = [p for p in rec.pids if p != os.getpid()]
+    killed = kill_processes(mine, grace=0.2, starts=rec.process_starts())
     ns = set(rec.namespaces) | {n for n in list_netns() if n.startswith(f"{NS_PREFIX}{rec.run}-")}
     gone = remove_namespaces(sorted(ns), killed=killed)
     removed = [f"process {p}" for p in dict.fromkeys(killed)]
@@ -207,7 +281,7 @@ def clean(include_live: bool = False) -> list[str]:
     removed: list[str] = []
     live_runs = set()
     for rec in load_records():
-        if pid_alive(rec.pid) and not include_live:
+        if rec.alive() and not include_live:
             live_runs.add(rec.run)
             continue
         removed += clean_record(rec)
