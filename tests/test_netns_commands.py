@@ -137,3 +137,37 @@ class TestPidReuse:
                                       starts={str(other.pid): start}).alive()
         assert not registry_dir.RunRecord(run="treuse", pid=other.pid,
                                           starts={str(other.pid): start + 1}).alive()
+
+
+class TestExecArguments:
+    """``meshnet exec NODE [--run NAME] -- COMMAND``: --run may follow the node."""
+
+    @pytest.fixture
+    def calls(self, monkeypatch):
+        from meshnet.netns import api, commands
+
+        seen = []
+        monkeypatch.setattr(commands, "_preflight", lambda need_root=True: None)
+        monkeypatch.setattr(api, "exec_in", lambda node, argv, run=None: seen.append(
+            (node, list(argv), run)) or 0)
+        return seen
+
+    @pytest.mark.parametrize("argv, expected", [
+        (["exec", "n1", "--run", "x", "--", "ping", "-c", "1"], ("n1", ["ping", "-c", "1"], "x")),
+        (["exec", "n1", "--run=x", "--", "ping"], ("n1", ["ping"], "x")),
+        (["exec", "n1", "--run", "x", "ping", "-c", "1"], ("n1", ["ping", "-c", "1"], "x")),
+        (["exec", "--run", "x", "n1", "--", "ping"], ("n1", ["ping"], "x")),
+        (["exec", "n1", "--", "ping", "-c", "1"], ("n1", ["ping", "-c", "1"], None)),
+        (["exec", "n1", "--", "echo", "--run", "y"], ("n1", ["echo", "--run", "y"], None)),
+    ])
+    def test_run_after_the_node_is_an_option_not_the_command(self, calls, argv, expected):
+        args = _parse(argv)
+        assert args.func(args) == 0
+        assert calls == [expected]
+
+    def test_run_without_a_name_is_one_line_and_exit_2(self, calls, capsys):
+        args = _parse(["exec", "n1", "--run"])
+        assert args.func(args) == 2 and calls == []
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--run needs a run name" in err[0]
+

@@ -143,16 +143,38 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _exec_command(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """``(run, command)``. The command takes everything after the node (argparse's REMAINDER),
+    so ``--run NAME`` written after the node arrives in it: options before ``--`` (or before the
+    first word that is not one) are read here."""
+    from .api import NetnsUsageError
+
+    run, argv = args.run, list(args.command)
+    while argv:
+        word = argv[0]
+        if word == "--":
+            argv = argv[1:]
+            break
+        if word == "--run":
+            if len(argv) < 2:
+                raise NetnsUsageError("--run needs a run name: meshnet exec NODE --run NAME -- "
+                                      "COMMAND ...")
+            run, argv = argv[1], argv[2:]
+        elif word.startswith("--run="):
+            run, argv = word.split("=", 1)[1], argv[1:]
+        else:
+            break
+    return run, argv
+
+
 def cmd_exec(args: argparse.Namespace) -> int:
     if (msg := _preflight()):
         return _fail(msg)
     from .api import NetnsUsageError, exec_in
 
-    argv = list(args.command)
-    if argv and argv[0] == "--":
-        argv = argv[1:]
     try:
-        return exec_in(args.node, argv, args.run)
+        run, argv = _exec_command(args)
+        return exec_in(args.node, argv, run)
     except NetnsUsageError as exc:
         return _fail(str(exc))
 
