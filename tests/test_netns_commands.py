@@ -171,3 +171,54 @@ class TestExecArguments:
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--run needs a run name" in err[0]
 
+
+class TestNoEmulationHint:
+    """After a kill -9, `nodes` and `exec` say that leftovers remain and how to remove them."""
+
+    @pytest.fixture
+    def registry_dir(self, tmp_path, monkeypatch):
+        from meshnet.netns import registry
+
+        monkeypatch.setattr(registry, "REGISTRY_DIR", str(tmp_path / "registry"))
+        monkeypatch.setattr(registry, "list_netns", lambda: [])
+        return registry
+
+    def _dead_run(self, registry_dir, run="tcrash"):
+        os.makedirs(registry_dir.REGISTRY_DIR, exist_ok=True)
+        with open(os.path.join(registry_dir.REGISTRY_DIR, f"{run}.json"), "w") as fh:
+            json.dump({"run": run, "pid": 2**22 + 1, "namespaces": [f"mn-{run}-n1"]}, fh)
+
+    def test_nothing_left_no_hint(self, registry_dir, capsys):
+        args = _parse(["nodes"])
+        assert args.func(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == ["meshnet: error: no emulation is running (start one with: meshnet "
+                       "emulate)"]
+
+    def test_a_crashed_run_points_to_clean(self, registry_dir, capsys):
+        self._dead_run(registry_dir)
+        for argv in (["nodes"], ["nodes", "--run", "tcrash"]):
+            args = _parse(argv)
+            assert args.func(args) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith("meshnet: error: no ")
+            assert "run 'tcrash'" in err[0] and "sudo meshnet clean" in err[0]
+
+    def test_orphan_namespaces_point_to_clean(self, registry_dir, monkeypatch):
+        from meshnet.netns.api import NetnsUsageError, list_nodes
+
+        monkeypatch.setattr(registry_dir, "list_netns", lambda: ["mn-old-n1", "mn-old-n2", "x"])
+        with pytest.raises(NetnsUsageError, match=r"\(2 namespaces\): remove them with: sudo "
+                                                  "meshnet clean"):
+            list_nodes()
+
+    def test_exec_says_it_too(self, registry_dir, capsys, monkeypatch):
+        from meshnet.netns import commands
+
+        monkeypatch.setattr(commands, "_preflight", lambda need_root=True: None)
+        monkeypatch.setattr(os, "geteuid", lambda: 0)
+        self._dead_run(registry_dir)
+        args = _parse(["exec", "n1", "--", "true"])
+        assert args.func(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "sudo meshnet clean" in err[0]

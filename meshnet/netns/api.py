@@ -85,14 +85,30 @@ def _publish_positions(emu: Emulation) -> None:
     rec.save()
 
 
+def _leftovers(records: list[registry.RunRecord], live: list[registry.RunRecord]) -> str:
+    """'' or a hint naming what crashed runs left (what ``meshnet clean`` removes)."""
+    owners = [f"{registry.NS_PREFIX}{r.run}-" for r in live]
+    dead = [r.run for r in records if r not in live]
+    orphans = [n for n in registry.list_netns() if n.startswith(registry.NS_PREFIX)
+               and not any(n.startswith(owner) for owner in owners)]
+    if not dead and not orphans:
+        return ""
+    what = (f"run {', '.join(map(repr, dead))}" if dead
+            else f"{len(orphans)} namespace{'s' if len(orphans) > 1 else ''}")
+    return f"; a crashed emulation left leftovers ({what}): remove them with: sudo meshnet clean"
+
+
 def _live_record(run: str | None) -> registry.RunRecord:
-    live = [r for r in registry.load_records() if r.alive()]
+    records = registry.load_records()
+    live = [r for r in records if r.alive()]
     if run is not None:
         live = [r for r in live if r.run == run]
         if not live:
-            raise NetnsUsageError(f"no running emulation named {run!r}")
+            raise NetnsUsageError(f"no running emulation named {run!r}"
+                                  + _leftovers(records, [r for r in records if r.alive()]))
     if not live:
-        raise NetnsUsageError("no emulation is running (start one with: meshnet emulate)")
+        raise NetnsUsageError("no emulation is running (start one with: meshnet emulate)"
+                              + _leftovers(records, live))
     if len(live) > 1:
         raise NetnsUsageError("several emulations are running ("
                               + ", ".join(r.run for r in live) + "); choose one with --run")
