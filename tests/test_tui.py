@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from rich.console import Console
+from textual._ansi_theme import MONOKAI
 
 from meshnet.cli import main
 from meshnet.tui.app import MeshApp
@@ -11,6 +15,7 @@ from meshnet.tui.help_screen import HelpScreen
 from meshnet.tui.launch import protocol_cycle, sim_factory
 from meshnet.tui.map_panel import MapPanel
 from meshnet.tui.table_panel import RoutingTable
+from meshnet.tui.view import NodeInfo, Picture, Stats
 
 # A line 120 m apart with 250 m radios: each node hears two neighbours on each side, so a route
 # from n1 to n10 skips nodes and has alternatives when one node leaves.
@@ -216,3 +221,58 @@ def test_bad_scenario_is_one_line_and_status_2(capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def node(name: str, x: float, y: float, alive: bool = True) -> NodeInfo:
+    return NodeInfo(name, "10.0.0.1", x, y, alive)
+
+
+BRAILLE = "braille"
+
+
+def map_colours(panel: MapPanel, picture: Picture, chars: str) -> set[tuple[int, int, int]]:
+    """RGB of the map cells showing one of ``chars`` (BRAILLE: any line dot), as a terminal with
+    Textual's default ANSI theme shows them (background for reversed/highlighted cells)."""
+    panel.picture = picture
+    text = panel.render()
+    console = Console()
+    out = set()
+    for offset, ch in enumerate(text.plain):
+        if (0x2800 < ord(ch) <= 0x28FF) if chars == BRAILLE else ch in chars:
+            style = text.get_style_at_offset(console, offset)
+            colour = style.bgcolor if style.bgcolor is not None else style.color
+            out.add(tuple(colour.get_truecolor(MONOKAI)))
+    return out
+
+
+async def test_map_roles_have_distinct_colours_and_a_legend():
+    app = line_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        panel = app.query_one("#map", MapPanel)
+        a, b, far = node("a", 100, 50), node("b", 900, 50), node("c", 1900, 50)
+        dead = node("d", 1500, 90, alive=False)
+
+        def pic(links=(), route=(), complete=True, selected=2):
+            return Picture(0.0, (a, b, far, dead), tuple(links), route, complete, selected,
+                           (), Stats())
+
+        role = {
+            "route": map_colours(panel, pic([(0, 1, 1.0)], (0, 1)), BRAILLE),
+            "broken route": map_colours(panel, pic([(0, 1, 1.0)], (0, 1), False), BRAILLE),
+            "good link": map_colours(panel, pic([(0, 1, 1.0)]), BRAILLE),
+            "fair link": map_colours(panel, pic([(0, 1, 0.6)]), BRAILLE),
+            "poor link": map_colours(panel, pic([(0, 1, 0.1)]), BRAILLE),
+            "selected node": map_colours(panel, pic(), "◉"),
+            "dead node": map_colours(panel, pic(), "✕"),
+        }
+        for name, colours in role.items():
+            assert len(colours) == 1, (name, colours)
+        rgb = {name: colours.pop() for name, colours in role.items()}
+        names = list(rgb)
+        for i, p in enumerate(names):
+            for q in names[i + 1:]:
+                assert math.dist(rgb[p], rgb[q]) >= 80, f"{p} and {q} look alike: {rgb[p]} {rgb[q]}"
+        bottom = panel.render().plain.splitlines()[-1]
+        for word in ("route", "broken", "good", "fair", "poor", "selected", "dead"):
+            assert word in bottom

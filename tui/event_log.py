@@ -9,11 +9,11 @@ from typing import Iterable
 from rich.text import Text
 from textual.widgets import RichLog
 
+from . import palette
 from .view import LOG_KINDS, LogEntry
 
 KEEP = 2000  # entries kept for re-filtering
 WRITE_PER_UPDATE = 60  # at most this many new lines per screen update (busy runs flood)
-CATEGORY_STYLE = {"routes": "magenta", "control": "cyan", "links": "green", "nodes": "red"}
 KIND_FILTERS: tuple[str | None, ...] = (None, *LOG_KINDS)
 
 
@@ -54,6 +54,7 @@ class EventLog(RichLog):
 
     @staticmethod
     def _line(e: LogEntry) -> Text:
-        line = Text(f"{e.t:8.2f} ", style="dim", no_wrap=True)
-        line.append(e.text, style=CATEGORY_STYLE.get(e.category, ""))
+        line = Text(f"{e.t:8.2f} ", style=palette.LOG_TIME, no_wrap=True)
+        line.append(e.text, style=palette.LOG_BAD.get(e.kind)
+                    or palette.LOG_STYLE.get(e.category, ""))
         return line

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Iterable
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from . import palette
 
 # What each action does, in words; a bound action missing here shows its binding's description.
 ACTION_HELP = {
@@ -66,7 +69,15 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, text in self.rows:
             table.add_row(key, text)
+        colours = Table.grid(padding=(0, 2))
+        colours.add_column(no_wrap=True)
+        colours.add_column()
+        for symbol, style, name, meaning in palette.LEGEND:
+            colours.add_row(Text(symbol * (2 if symbol == "━" else 1), style=style),
+                            Text.assemble((name, "bold"), f": {meaning}"))
         with VerticalScroll(id="help-box"):
             yield Static("[b]meshnet tui[/b] — keys", id="help-title")
             yield Static(table, id="help-keys")
+            yield Static("[b]colours[/b]", id="help-colours-title")
+            yield Static(colours, id="help-colours")
             yield Static("[dim]escape or ? to close[/dim]", id="help-close")

@@ -12,11 +12,14 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from . import palette
 from .view import Picture
 
 # Braille dot bits by (column, row) inside one character cell of 2 x 4 dots.
 _DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 ROUTE_PRIORITY = 10
+LEGEND_MIN_HEIGHT = 8  # map rows needed before one of them goes to the legend
+SELECTED_STYLE = f"bold #000000 on {palette.SELECTED}"
 
 
 @lru_cache(maxsize=64)
@@ -24,13 +27,27 @@ def _style(spec: str) -> Style | None:
     return Style.parse(spec) if spec else None
 
 
+LINK_PRIORITY = {"good": 1, "fair": 2, "poor": 3}  # where lines cross, the worse link shows
+
+
 def link_style(quality: float) -> tuple[int, str]:
-    """(priority, style) of a link: good links green, marginal yellow, poor red."""
-    if quality >= 0.8:
-        return 1, "green"
-    if quality >= 0.5:
-        return 2, "yellow"
-    return 3, "red"
+    """(priority, style) of a link by its quality level (:mod:`meshnet.tui.palette`)."""
+    level = palette.link_level(quality)
+    return LINK_PRIORITY[level], palette.LINK_COLOUR[level]
+
+
+def legend(width: int) -> Text:
+    """The map's legend in at most ``width`` cells: as many entries as fit, in order."""
+    out = Text(no_wrap=True, overflow="crop")
+    for symbol, style, name, _ in palette.LEGEND:
+        need = len(symbol) + len(name) + (1 if out else 0)
+        if out.cell_len + need > width:
+            break
+        if out:
+            out.append(" ")
+        out.append(symbol, style)
+        out.append(name, palette.LOG_TIME)
+    return out
 
 
 class Canvas:
@@ -77,6 +94,13 @@ class Canvas:
         for k, ch in enumerate(chars):
             if 0 <= cx + k < self.width and 0 <= cy < self.height:
                 self.text[(cx + k, cy)] = (ch, style)
+
+    def put_text(self, cx: int, cy: int, text: Text) -> None:
+        """Write styled text (one line) at a cell."""
+        for k, ch in enumerate(text.plain):
+            style = " ".join(str(span.style) for span in text.spans
+                             if span.start <= k < span.end)
+            self.put(cx + k, cy, ch, style)
 
     def to_text(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
@@ -131,10 +155,12 @@ class MapPanel(Widget):
         if picture is None or width < 4 or height < 2:
             return Text("")
         canvas = Canvas(width, height)
+        key = legend(width - 2) if height >= LEGEND_MIN_HEIGHT else Text("")
+        map_rows = height - 1 if key else height  # the legend has the bottom row to itself
         x0, y0, x1, y1 = self._bounds(picture)
         # Braille dots are about square: 2 per cell across, 4 per cell down. Leave one cell of
         # margin on the left and a label's width on the right so edge nodes keep their labels.
-        usable_w, usable_h = max(2 * (width - 5), 2), max(4 * height - 2, 2)
+        usable_w, usable_h = max(2 * (width - 5), 2), max(4 * map_rows - 2, 2)
         scale = min(usable_w / (x1 - x0), usable_h / (y1 - y0))
         off_x = 2 + (usable_w - (x1 - x0) * scale) / 2
         off_y = 1 + (usable_h - (y1 - y0) * scale) / 2
@@ -144,11 +170,13 @@ class MapPanel(Widget):
         for i, j, quality in picture.links:
             priority, style = link_style(quality)
             canvas.line(dots[i], dots[j], priority, style)
-        route_style = "bold magenta" if picture.route_complete else "bold red"
+        route_style = "bold " + (palette.ROUTE if picture.route_complete else palette.ROUTE_BROKEN)
         for a, b in zip(picture.route, picture.route[1:]):
             canvas.line(dots[a], dots[b], ROUTE_PRIORITY, route_style)
         self._cells = [(dx >> 1, dy >> 2) for dx, dy in dots]
         self._draw_nodes(canvas, picture)
+        if key:
+            canvas.put_text(width - 1 - key.cell_len, height - 1, key)
         return canvas.to_text()
 
     def _draw_nodes(self, canvas: Canvas, picture: Picture) -> None:
@@ -156,11 +184,12 @@ class MapPanel(Widget):
         for i, n in enumerate(picture.nodes):
             cx, cy = self._cells[i]
             if not n.alive:
-                mark, style = "✕", "bold red"
+                mark, style = "✕", f"bold {palette.DEAD}"
             elif i == picture.selected:
-                mark, style = "◉", "bold reverse yellow"
+                mark, style = "◉", SELECTED_STYLE
             elif i in on_route:
-                mark, style = "●", "bold magenta" if picture.route_complete else "bold red"
+                mark, style = "●", "bold " + (palette.ROUTE if picture.route_complete
+                                              else palette.ROUTE_BROKEN)
             else:
                 mark, style = "●", "bold"
             canvas.put(cx, cy, mark, style)
@@ -170,7 +199,8 @@ class MapPanel(Widget):
         for i in order:
             n = picture.nodes[i]
             cx, cy = self._cells[i]
-            style = "bold yellow" if i == picture.selected else ("dim red" if not n.alive else "")
+            style = (SELECTED_STYLE if i == picture.selected
+                     else (palette.DEAD if not n.alive else ""))
             label = n.name
             if canvas.free(cx + 1, cy, len(label)):
                 canvas.put(cx + 1, cy, label, style)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from . import palette
 from .view import RouteRow
 
 FLASH_PICTURES = 6  # a changed row stays highlighted for this many screen updates
@@ -64,9 +65,9 @@ class RoutingTable(DataTable):
 
     def _cells(self, r: RouteRow) -> tuple[Text, ...]:
         if r.dst in self._flash:
-            style = "bold black on yellow"
+            style = palette.FLASH
         elif r.state not in ("valid", "", "active"):
-            style = "dim red"
+            style = palette.STALE
         else:
             style = ""
         return tuple(Text(v, style=style) for v in (r.dst, r.next_hop, r.metric, r.seqno,

@@ -1,0 +1,63 @@
+"""The colour scheme: one named colour per kind of thing on screen.
+
+Colours are given as RGB, never as ANSI names: a terminal theme maps ANSI names as it likes
+(Textual's default one gives red and magenta the same RGB), which made the route, poor links and
+broken routes look alike. Each role below differs clearly from every other one
+(``tests/test_tui.py`` checks the distances), and the legend on the map and in the help screen
+names them.
+"""
+
+from __future__ import annotations
+
+# --- the map
+ROUTE = "#00d7ff"          # the selected flow's route, hop by hop (cyan)
+ROUTE_BROKEN = "#d787ff"   # a route that stops short of its destination (violet)
+LINK_GOOD = "#5fd75f"      # links by quality (green, amber, red)
+LINK_FAIR = "#ffaf00"
+LINK_POOR = "#ff5f5f"
+SELECTED = "#ffffff"       # the selected node: black on white
+DEAD = "#808080"           # dead nodes (grey)
+
+# Link quality levels: a link is good from GOOD_AT, fair from FAIR_AT, poor below.
+GOOD_AT = 0.8
+FAIR_AT = 0.5
+
+# --- the table and the log
+FLASH = f"bold #000000 on {ROUTE}"   # a table row whose route just changed
+STALE = f"{DEAD} italic"             # invalid / broken table rows
+LOG_TIME = "#808080"
+LOG_STYLE = {
+    "routes": ROUTE,
+    "control": "#d7af87",  # tan
+    "links": "#87d7af",    # sea green
+    "nodes": "bold #ffffff",
+}
+LOG_BAD = {  # kinds that report something lost, in the colour of the thing lost
+    "route_broken": ROUTE_BROKEN, "route_discovery_failed": ROUTE_BROKEN,
+    "route_expired": ROUTE_BROKEN, "route_removed": ROUTE_BROKEN,
+    "link_down": LINK_POOR, "hello_link_lost": LINK_POOR,
+    "node_died": f"bold {DEAD}",
+}
+
+
+def link_level(quality: float) -> str:
+    """``good``, ``fair`` or ``poor``."""
+    if quality >= GOOD_AT:
+        return "good"
+    if quality >= FAIR_AT:
+        return "fair"
+    return "poor"
+
+
+LINK_COLOUR = {"good": LINK_GOOD, "fair": LINK_FAIR, "poor": LINK_POOR}
+
+# (symbol, style, short name, meaning): the legend, in the order the map draws it.
+LEGEND: tuple[tuple[str, str, str, str], ...] = (
+    ("━", f"bold {ROUTE}", "route", "route of the selected flow"),
+    ("━", f"bold {ROUTE_BROKEN}", "broken", "route that stops short of its destination"),
+    ("━", LINK_GOOD, "good", f"link of quality ≥ {GOOD_AT:.0%}"),
+    ("━", LINK_FAIR, "fair", f"link of quality {FAIR_AT:.0%} … {GOOD_AT:.0%}"),
+    ("━", LINK_POOR, "poor", f"link of quality < {FAIR_AT:.0%}"),
+    ("◉", f"bold #000000 on {SELECTED}", "selected", "selected node (its table is shown)"),
+    ("✕", f"bold {DEAD}", "dead", "dead node"),
+)
