@@ -145,21 +145,23 @@ _CORE: tuple[EventKind, ...] = (
 )
 
 AODV, DSDV = "aodv", "dsdv"
+POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
 
 _PROTOCOL: tuple[EventKind, ...] = (
     EventKind("route_discovery_started", "a source started a route discovery", (NODE, DST),
-              (AODV,)),
+              (AODV, POWER)),
     EventKind("route_discovery_failed", "a route discovery gave up after its retries", (
-        NODE, DST, _f("repair", bool, "True for a failed local repair", required=False)), (AODV,)),
+        NODE, DST, _f("repair", bool, "True for a failed local repair", required=False)),
+              (AODV, POWER)),
     EventKind("route_found", "a discovery ended with a route", (
-        NODE, DST, _f("hops", int, "hops to the destination"), NEXT_HOP), (AODV,)),
+        NODE, DST, _f("hops", int, "hops to the destination"), NEXT_HOP), (AODV, POWER)),
     EventKind("route_broken", "a route was invalidated (link break or missed updates)", (
         NODE,
         DST,
         _f("next_hop", str, "next hop the route used"),
         _f("seqno", int, "the new (odd) sequence number of the broken route", required=False),
-    ), (AODV, DSDV)),
-    EventKind("route_expired", "an unused route timed out", (NODE, DST), (AODV,)),
+    ), (AODV, DSDV, POWER)),
+    EventKind("route_expired", "an unused route timed out", (NODE, DST), (AODV, POWER)),
     EventKind("route_settled", "a route waited out its settling time and is advertised", (
         NODE, DST, NEXT_HOP, METRIC, _f("seqno", int, "destination sequence number")), (DSDV,)),
     EventKind("local_repair_started", "a node repairs a broken route itself", (
@@ -171,7 +173,7 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("rreq_id", int, "the originator's request id"),
         _f("ttl", int, "remaining TTL"),
         _f("forwarded", bool, "False when this node originated it"),
-    ), (AODV,)),
+    ), (AODV, POWER)),
     EventKind("rrep_sent", "a route reply was sent (as destination, intermediate or forwarder)", (
         NODE,
         _f("dst", str, "the destination the reply is for"),
@@ -182,13 +184,13 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("intermediate", bool, "answered from an intermediate node's table", required=False),
         _f("gratuitous", bool, "the gratuitous reply to the destination", required=False),
         _f("forwarded", bool, "relayed on towards the originator", required=False),
-    ), (AODV,)),
+    ), (AODV, POWER)),
     EventKind("rerr_sent", "a route error was sent", (
         NODE,
         _f("dsts", list[str], "unreachable destinations"),
         _f("to", str, "address sent to (broadcast or the one precursor)"),
         _f("no_delete", bool, "the N flag (local repair in progress)"),
-    ), (AODV,)),
+    ), (AODV, POWER)),
     EventKind("hello_link_lost", "a neighbour's hellos stopped", (
         NODE, _f("neighbor", str, "the neighbour's address")), (AODV,)),
     EventKind("update_sent", "a routing update was broadcast", (

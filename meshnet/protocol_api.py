@@ -227,7 +227,7 @@ def _coerce(proto: str, key: str, value: Any, default: Any) -> Any:
             number = float(value) if isinstance(value, float) or abs(value) < 2**1023 else math.inf
             if not math.isfinite(number):
                 raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be a finite number")
-            if number < 0:
+            if number < 0 <= default:  # a negative default (a level in dBm) allows negatives
                 raise ProtocolConfigError(f"protocol.{key} = {value!r}: must be >= 0")
             return number
     elif isinstance(default, int):
