@@ -9,10 +9,14 @@ from rich.console import Console
 from textual._ansi_theme import MONOKAI
 
 from meshnet.cli import main
+from meshnet.scenario import load_scenario
+from meshnet.sim import Simulation
 from meshnet.tui.app import MeshApp
 from meshnet.tui.event_log import EventLog
 from meshnet.tui.help_screen import HelpScreen
 from meshnet.tui.launch import protocol_cycle, sim_factory
+from meshnet.tui.palette import link_level
+from meshnet.tui.sim_view import SimView
 from meshnet.tui.map_panel import MapPanel
 from meshnet.tui.table_panel import RoutingTable
 from meshnet.tui.view import NodeInfo, Picture, Stats
@@ -276,3 +280,119 @@ async def test_map_roles_have_distinct_colours_and_a_legend():
         bottom = panel.render().plain.splitlines()[-1]
         for word in ("route", "broken", "good", "fair", "poor", "selected", "dead"):
             assert word in bottom
+
+
+# Static ZigBee nodes 60 m apart with 8 dB of quasi-static shadowing: some close pairs cannot hear
+# each other and some far pairs can. DSDV's periodic updates keep every link busy.
+SHADOWED = """
+[scenario]
+name = "shadowed"
+duration = 60
+seed = 3
+[area]
+width = 300
+height = 300
+[nodes]
+count = 16
+placement = "grid"
+spacing = 60
+[radio]
+profile = "zigbee"
+propagation = "log-distance"
+exponent = 3.0
+sigma = 8
+[mobility]
+model = "static"
+[protocol]
+name = "dsdv"
+"""
+
+# 25 static WaveLAN nodes flooding 6 flows of 512-byte packets at 10/s: the channel is
+# saturated and most frames collide, although every link is short.
+SATURATED = """
+[scenario]
+name = "saturated"
+duration = 30
+seed = 2
+[area]
+width = 400
+height = 400
+[nodes]
+count = 25
+placement = "grid"
+spacing = 100
+[radio]
+profile = "wavelan"
+propagation = "two-ray"
+[mobility]
+model = "static"
+[protocol]
+name = "flooding"
+[[traffic]]
+kind = "cbr"
+flows = 6
+rate = 10
+size = 512
+start = 1
+jitter = 0
+"""
+
+
+def spec_file(tmp_path, text: str, name: str = "scenario.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def undirected(pairs) -> set[tuple[int, int]]:
+    return {(min(i, j), max(i, j)) for i, j in pairs}
+
+
+async def test_links_are_those_shadowing_leaves_and_rated_by_what_they_deliver(tmp_path):
+    app = MeshApp(sim_factory(spec_file(tmp_path, SHADOWED)), paused=True, start_at=20.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        picture = app.last_picture
+        sim = app.view.sim
+        drawn = {(i, j) for i, j, _ in picture.links}
+        # the links the medium applies to frames, shadowing included, not the median disk
+        assert drawn == undirected(sim.channel.links(picture.now))
+        assert drawn != undirected(sim.links)
+        meter = app.view.meter
+        for i, j, quality in picture.links:  # rated by frames delivered (DSDV updates)
+            sent = meter.counts(i, j)[0] + meter.counts(j, i)[0]
+            assert sent > 0
+            assert 0.0 <= quality <= 1.0
+
+
+async def test_collisions_turn_links_poor(tmp_path):
+    app = MeshApp(sim_factory(spec_file(tmp_path, SATURATED)), paused=True, start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        picture = app.last_picture
+        channel = app.view.sim.channel
+        assert channel.stats()["rx_lost_collision"] > channel.stats()["rx_ok"] / 4
+        # every link is short: without interference each one delivers all its frames ...
+        assert all(fer < 0.01 for fer in channel.links(picture.now).values())
+        # ... but on a saturated channel most frames collide, and the map shows it
+        levels = [link_level(q) for _, _, q in picture.links]
+        assert levels.count("good") < len(levels) / 4
+
+
+def test_watching_does_not_change_the_run():
+    """Pictures, link meter and all: the same seed gives the same run with or without the UI."""
+    overrides = ["scenario.duration=40", "radio.sigma=6", "radio.shadowing=frame"]
+    plain = Simulation(load_scenario("default", overrides))
+    expected = plain.run()
+    view = SimView(load_scenario("default", overrides))
+    t = 0.0
+    while t < 40.0:
+        t += 0.37
+        view.advance(t)
+        view.picture(int(t) % view.node_count, int(t) % len(view.flows))
+    view.sim.finish()
+    got = view.sim.result()
+    for key in ("wall_s", "events_per_s"):
+        expected.pop(key)
+        got.pop(key)
+    assert got == expected

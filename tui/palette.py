@@ -18,7 +18,8 @@ LINK_POOR = "#ff5f5f"
 SELECTED = "#ffffff"       # the selected node: black on white
 DEAD = "#808080"           # dead nodes (grey)
 
-# Link quality levels: a link is good from GOOD_AT, fair from FAIR_AT, poor below.
+# Link quality levels by the share of frames a link delivered lately (tui/link_meter.py): good
+# from GOOD_AT, fair from FAIR_AT, poor below.
 GOOD_AT = 0.8
 FAIR_AT = 0.5
 
@@ -55,9 +56,9 @@ LINK_COLOUR = {"good": LINK_GOOD, "fair": LINK_FAIR, "poor": LINK_POOR}
 LEGEND: tuple[tuple[str, str, str, str], ...] = (
     ("━", f"bold {ROUTE}", "route", "route of the selected flow"),
     ("━", f"bold {ROUTE_BROKEN}", "broken", "route that stops short of its destination"),
-    ("━", LINK_GOOD, "good", f"link of quality ≥ {GOOD_AT:.0%}"),
-    ("━", LINK_FAIR, "fair", f"link of quality {FAIR_AT:.0%} … {GOOD_AT:.0%}"),
-    ("━", LINK_POOR, "poor", f"link of quality < {FAIR_AT:.0%}"),
+    ("━", LINK_GOOD, "good", f"link delivering ≥ {GOOD_AT:.0%} of its frames (last seconds)"),
+    ("━", LINK_FAIR, "fair", f"link delivering {FAIR_AT:.0%} … {GOOD_AT:.0%} of its frames"),
+    ("━", LINK_POOR, "poor", f"link delivering < {FAIR_AT:.0%} of its frames"),
     ("◉", f"bold #000000 on {SELECTED}", "selected", "selected node (its table is shown)"),
     ("✕", f"bold {DEAD}", "dead", "dead node"),
 )

@@ -1,8 +1,9 @@
 """The simulator behind the :class:`~meshnet.tui.view.EngineView` interface.
 
 Only reads engine state and calls the documented interventions (``move``, ``kill``, ``revive``);
-it never queries the channel in ways that could change event order, so watching a run does not
-change its outcome.
+the link meter (:mod:`meshnet.tui.link_meter`) counts the frames the medium reports to each
+station and reads the medium's links without touching its grid or random numbers, so watching a
+run does not change its outcome (``tests/test_tui.py`` checks it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import deque
 
 from ..scenario import Scenario
 from ..sim import Simulation
+from .link_meter import LinkMeter
 from .log_format import EventFormatter
 from .view import ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats, describe_scenario
 
@@ -37,6 +39,7 @@ class SimView:
         self._last_control = 0
         self._next_sample = 1.0
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
+        self.meter = LinkMeter(self.sim)
         self.sim.run_until(0.0)
 
     # --- time ------------------------------------------------------------------------------
@@ -82,6 +85,7 @@ class SimView:
 
     def close(self) -> None:
         self.sim.bus.unsubscribe(self._on_event)
+        self.meter.close()
 
     # --- the picture -------------------------------------------------------------------------
     def picture(self, selected: int, flow: int) -> Picture:
@@ -94,21 +98,8 @@ class SimView:
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
                       tuple(self._pdr), tuple(self._overhead))
         events = self._drain()
-        return Picture(now, nodes, self._links(now), route, complete, selected,
+        return Picture(now, nodes, self.meter.qualities(), route, complete, selected,
                        self._table(selected, now), stats, events)
-
-    def _links(self, now: float) -> tuple[tuple[int, int, float], ...]:
-        sim = self.sim
-        channel = sim.channel
-        reaches = getattr(channel, "reaches", None)
-        out = []
-        for i, j in sorted(sim.links):
-            if not (sim.nodes[i].alive and sim.nodes[j].alive):
-                continue
-            if reaches is not None and not reaches(i, j, now):
-                continue  # moved apart since the engine last sampled links
-            out.append((i, j, channel.link_quality(i, j, now)))
-        return tuple(out)
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""
