@@ -8,6 +8,7 @@ battery death, so they stay short."""
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -20,6 +21,7 @@ from meshnet.protocols.power.wire import (BATTERY_FULL, RERR, RREP, RREQ, decode
 from meshnet.scenario import load_scenario
 from meshnet.sim import Simulation
 from tests.fakes import FakeContext
+from tests.netns_support import mn_namespaces, netns_skip_reason
 from tests.simhelpers import assert_conserved
 
 SCENARIO = "power-relay"
@@ -369,3 +371,25 @@ def test_cmmbcr_at_the_ends_of_gamma_is_mtpr_or_mmbcr(gamma, same_as):
     for key in ("wall_s", "events_per_s", "protocol"):
         ours.pop(key, None), theirs.pop(key, None)
     assert ours == theirs
+
+
+# --- the same protocol over namespaces --------------------------------------------------------
+
+@pytest.mark.netns
+@pytest.mark.skipif(netns_skip_reason() is not None, reason=str(netns_skip_reason()))
+def test_mtpr_over_namespaces_delivers_on_reduced_power_hops():
+    """The agents run the same code against the shared medium in real time: RSSI from the
+    channel, per-neighbour power applied to every frame, routes in the kernel tables."""
+    from meshnet.netns.emulation import Emulation
+
+    with Emulation(SCENARIO, name="pwr", overrides=["nodes.battery_j=0"]) as emu:
+        time.sleep(12.0)
+        pinned = emu._call(lambda: [dict(a.protocol._pinned) for a in emu.runtime.agents])
+        routes = emu.node("n1").routes()
+        result = emu.finish()
+    assert result["protocol_errors"] == 0 and result["malformed_control"] == 0
+    assert result["sent"] > 60 and result["pdr"] > 0.9
+    assert "10.99.0.16" in {dst for dst, _len, _via in routes}  # n1 -> n16 in the kernel
+    backbone = [level for i in (4, 5, RELAY) for level in pinned[i].values()]  # n5, n6, n7
+    assert backbone and max(backbone) < FULL  # its 80 m hops need -3 dBm, not 0
+    assert [n for n in mn_namespaces() if n.startswith("mn-pwr")] == []
