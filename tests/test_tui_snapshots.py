@@ -46,6 +46,12 @@ def main_screen(tmp_path) -> MeshApp:
     return MeshApp(sim_factory(str(spec)), paused=True, start_at=20.0)
 
 
+async def settled(pilot) -> None:
+    """The engine thread has drawn its first picture."""
+    await pilot.app.settled()
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 def test_main_screen(snap_compare, tmp_path, size):
-    assert snap_compare(main_screen(tmp_path), terminal_size=size)
+    assert snap_compare(main_screen(tmp_path), terminal_size=size, run_before=settled)

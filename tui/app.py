@@ -1,44 +1,48 @@
 """The meshnet terminal UI.
 
-The engine runs in a thread worker: it advances time at the chosen speed and posts a
-:class:`~meshnet.tui.view.Picture` for each screen update. Widgets only draw pictures; every
-engine call (advance, picture, move, kill) holds one lock, so the engine is never read while it
-runs and the screen never shows a half-updated state.
+The engine runs on its own thread (:mod:`meshnet.tui.engine`): it advances time at the chosen
+speed and posts a :class:`~meshnet.tui.engine.Frame` (a :class:`~meshnet.tui.view.Picture` and
+what the status bar needs) for each screen update. The UI thread never touches the engine: keys
+become commands on the engine thread's queue, and widgets only draw frames. So the screen stays
+responsive however busy the simulation is.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
+from collections import deque
+from dataclasses import replace
 from typing import Sequence
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer
-from textual.worker import get_current_worker
 
-from ..scenario import ScenarioError
+from .engine import EngineThread, Frame, FrameReady, Header, Notice
 from .event_log import KIND_FILTERS, EventLog
 from .help_screen import HelpScreen
 from .launch import ViewFactory
 from .map_panel import MapPanel
 from .status_bar import StatusBar, format_speed
 from .table_panel import RoutingTable
-from .view import EngineView, Picture
+from .view import Picture
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
-UPDATE_INTERVAL = 1 / 15  # seconds between screen updates
-MAX_STEP_WALL = 0.5  # never try to catch up more than this much wall time in one update
 MOVE_FRACTION = 1 / 40  # one arrow press moves a node this fraction of the area's longer side
 
 
-class PictureReady(Message):
-    def __init__(self, picture: Picture) -> None:
-        self.picture = picture
+class EngineFrame(Message):
+    """A new frame waits in the engine's slot."""
+
+
+class EngineNotice(Message):
+    def __init__(self, notice: Notice) -> None:
+        self.notice = notice
         super().__init__()
 
 
@@ -77,15 +81,17 @@ class MeshApp(App[None]):
     def __init__(self, factory: ViewFactory, *, protocols: Sequence[str] = (),
                  paused: bool = False, speed: float = 1.0, start_at: float = 0.0) -> None:
         super().__init__()
-        self.factory = factory
         self.protocols = list(protocols)
-        self.view: EngineView = factory(None)
-        self.engine_lock = threading.Lock()
+        self.engine = EngineThread(factory, factory(None), self._from_engine, paused=paused,
+                                   speed=speed, start_at=start_at)
+        self.header: Header = self.engine.header
+        self.last_frame: Frame | None = None
         self.last_picture: Picture | None = None
         self.updates = 0  # screen updates drawn (the benchmark reads this)
-        self._picture_queued = False
-        self._start_at = start_at
-        # Set before mount so no watcher fires from the engine thread on first read.
+        self.latencies: deque[float] = deque(maxlen=500)  # key -> picture showing it, seconds
+        self._sent: dict[int, float] = {}  # command number -> when it was sent
+        self._last_sent = 0
+        # Set before mount so no watcher sends a command for the initial values.
         self.set_reactive(MeshApp.paused, paused)
         self.set_reactive(MeshApp.speed, speed)
         self.set_reactive(MeshApp.selected, 0)
@@ -95,100 +101,133 @@ class MeshApp(App[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
         with Horizontal(id="main"):
-            yield MapPanel(self.view.area, id="map")
+            yield MapPanel(self.header.area, id="map")
             yield RoutingTable(id="table")
         yield EventLog(id="log")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#log", EventLog).border_title = "events"
+        # Kept, not queried: queries look at the active screen, which may be the help screen.
+        self.map_panel = self.query_one("#map", MapPanel)
+        self.table = self.query_one("#table", RoutingTable)
+        self.log_panel = self.query_one("#log", EventLog)
+        self.status_bar = self.query_one("#status-bar", StatusBar)
+        self.log_panel.border_title = "events"
         self._describe_map()
-        if self._start_at > 0:
-            with self.engine_lock:
-                self.view.advance(self._start_at)
-        self.show_now()
-        self.drive_engine()
+        self.engine.start()
 
     def _describe_map(self) -> None:
-        w, h = self.view.area
-        panel = self.query_one("#map", MapPanel)
-        panel.area = self.view.area
-        panel.border_title = f"{self.view.scenario_name} · {w:g}×{h:g} m · {self.view.backend}"
+        h = self.header
+        w, ht = h.area
+        panel = self.map_panel
+        panel.area = h.area
+        panel.border_title = f"{h.scenario_name} · {w:g}×{ht:g} m · {h.backend}"
 
-    # --- the engine worker -----------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="engine", name="engine")
-    def drive_engine(self) -> None:
-        """Advance time at ``speed`` × wall time and post one picture per update interval."""
-        worker = get_current_worker()
-        view = self.view
-        last = deadline = time.monotonic()
-        while not worker.is_cancelled:
-            # Sleep to the next deadline, not a fixed interval, so engine work and drawing
-            # do not slow the update rate down.
-            deadline = max(deadline + UPDATE_INTERVAL, time.monotonic())
-            time.sleep(max(0.0, deadline - time.monotonic()))
-            if self._picture_queued:
-                continue  # the screen is behind: let time accumulate and catch up next round
-            now = time.monotonic()
-            elapsed, last = min(now - last, MAX_STEP_WALL), now
-            if self.paused:
-                continue
-            speed, selected, flow = self.speed, self.selected, self.flow
-            with self.engine_lock:
-                if worker.is_cancelled:
-                    return
-                if view.controls_time:
-                    view.advance(view.now + elapsed * speed)
-                picture = view.picture(selected, flow)
-            self._picture_queued = True
-            self.post_message(PictureReady(picture))
+    # --- talking to the engine thread --------------------------------------------------------
+    def _from_engine(self, item: FrameReady | Notice) -> None:
+        """Runs on the engine thread: hand the item to the UI thread."""
+        self.post_message(EngineFrame() if isinstance(item, FrameReady) else EngineNotice(item))
 
-    def on_picture_ready(self, message: PictureReady) -> None:
-        self._picture_queued = False
-        self.draw(message.picture)
+    def send(self, command: str, *args) -> int:
+        seq = self.engine.send(command, *args)
+        self._sent[seq] = time.monotonic()
+        self._last_sent = seq
+        return seq
 
-    def show_now(self) -> None:
-        """Take a picture on the UI thread (after a key changed something) and draw it."""
-        selected, flow = self.selected, self.flow
-        with self.engine_lock:
-            picture = self.view.picture(selected, flow)
-        self.draw(picture)
+    async def settled(self, timeout: float = 30.0) -> None:
+        """Wait until a picture that includes every command sent so far is on screen."""
+        deadline = time.monotonic() + timeout
+        while (self.last_frame is None or self.last_frame.ack < self._last_sent):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the engine did not answer")
+            await asyncio.sleep(0.005)
 
-    def draw(self, picture: Picture) -> None:
+    def on_engine_frame(self, message: EngineFrame) -> None:
+        frame = self.engine.take()
+        if frame is not None:
+            self.draw(frame)
+
+    def on_engine_notice(self, message: EngineNotice) -> None:
+        n = message.notice
+        self.notify(n.text, severity=n.severity, timeout=8 if n.severity == "error" else 3)
+
+    # --- drawing -------------------------------------------------------------------------------
+    def draw(self, frame: Frame) -> None:
+        if not self.is_mounted:
+            return
+        if frame.header.generation != self.header.generation:
+            self._restarted(frame)
+        picture = frame.picture
+        self.last_frame = frame
         self.last_picture = picture
         self.updates += 1
-        self.query_one("#map", MapPanel).picture = picture
+        now = time.monotonic()
+        for seq in [s for s in self._sent if s <= frame.ack]:
+            self.latencies.append(now - self._sent.pop(seq))
+        shown = picture if picture.selected == self.selected else replace(
+            picture, selected=self.selected % max(len(picture.nodes), 1))
+        self.map_panel.picture = shown
         node = picture.nodes[picture.selected] if picture.nodes else None
-        table = self.query_one("#table", RoutingTable)
+        table = self.table
         if node is not None:
             table.border_title = f"routes of {node.name}" + ("" if node.alive else " (dead)")
             table.border_subtitle = node.address
             table.show(node.name, picture.table)
-        self.query_one("#log", EventLog).add(picture.events)
+        self.log_panel.add(picture.events)
         self._draw_status()
+
+    def _restarted(self, frame: Frame) -> None:
+        """The engine runs a new view: start the screen over with its header."""
+        self.header = frame.header
+        self.set_reactive(MeshApp.selected, frame.picture.selected)
+        self.set_reactive(MeshApp.flow, 0)
+        log = self.log_panel
+        log.entries.clear()
+        log.clear()
+        self.table.show("", ())
+        self._describe_map()
 
     def _draw_status(self) -> None:
-        picture = self.last_picture
-        if picture is None:
+        frame = self.last_frame
+        if frame is None:
             return
-        view = self.view
-        self.query_one("#status-bar", StatusBar).show(
-            now=picture.now, duration=view.duration, paused=self.paused,
-            speed=format_speed(self.speed) if view.controls_time else "real time",
-            protocol=view.protocol, radio=view.radio, stats=picture.stats)
-        if view.flows:
-            f = view.flows[self.flow % len(view.flows)]
+        picture, h = frame.picture, self.header
+        if h.controls_time:
+            speed = format_speed(self.speed)
+            if frame.actual_speed is not None and not self.paused:
+                speed += f" · actual {format_speed(round(frame.actual_speed, 1))}"
+        else:
+            speed = "real time"
+        self.status_bar.show(
+            now=picture.now, duration=h.duration, paused=self.paused, speed=speed,
+            protocol=h.protocol, radio=h.radio, stats=picture.stats)
+        if h.flows:
+            f = h.flows[self.flow % len(h.flows)]
             names = picture.nodes
             state = "" if picture.route_complete else " · no route"
-            self.query_one("#map", MapPanel).border_subtitle = (
+            self.map_panel.border_subtitle = (
                 f"flow {f.id}: {names[f.src].name} → {names[f.dst].name}{state}")
 
-    # --- reactive watchers -----------------------------------------------------------------
-    def watch_paused(self) -> None:
+    # --- reactive watchers: each change is a command to the engine ------------------------------
+    def watch_paused(self, paused: bool) -> None:
+        self.send("pause", paused)
         self._draw_status()
 
-    def watch_speed(self) -> None:
+    def watch_speed(self, speed: float) -> None:
+        self.send("speed", speed)
         self._draw_status()
+
+    def watch_selected(self, selected: int) -> None:
+        self.send("select", selected)
+        panel = self.map_panel
+        if panel.picture is not None:  # highlight at once; the table follows with the engine
+            panel.picture = replace(panel.picture, selected=selected)
+        log = self.log_panel
+        if log.node_filter is not None:
+            log.set_filter(self._selected_name(), log.kind_filter)
+
+    def watch_flow(self, flow: int) -> None:
+        self.send("flow", flow)
 
     # --- actions ---------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
@@ -201,93 +240,47 @@ class MeshApp(App[None]):
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
 
     def action_step(self, seconds: float = 1.0) -> None:
-        """Advance a paused simulation by ``seconds`` of simulated time."""
-        if not self.view.controls_time:
-            return
-        with self.engine_lock:
-            self.view.advance(self.view.now + seconds)
-        self.show_now()
+        """Advance the simulation by ``seconds`` of simulated time (meant for while paused)."""
+        if self.header.controls_time:
+            self.send("step", seconds)
 
     def action_select_node(self, delta: int) -> None:
-        self.selected = (self.selected + delta) % self.view.node_count
-
-    def watch_selected(self) -> None:
-        if self.is_mounted:
-            log = self.query_one("#log", EventLog)
-            if log.node_filter is not None:
-                log.set_filter(self._selected_name(), log.kind_filter)
-            self.show_now()
+        self.selected = (self.selected + delta) % self.header.node_count
 
     @on(MapPanel.NodeClicked)
     def select_clicked(self, message: MapPanel.NodeClicked) -> None:
         self.selected = message.index
 
     def action_move(self, dx: int, dy: int) -> None:
-        picture = self.last_picture
-        if picture is None:
-            return
-        node = picture.nodes[self.selected]
-        step = max(self.view.area) * MOVE_FRACTION
-        with self.engine_lock:
-            self.view.move(self.selected, node.x + dx * step, node.y + dy * step)
-        self.show_now()
+        step = max(self.header.area) * MOVE_FRACTION
+        self.send("move", self.selected, dx * step, dy * step)
 
     def action_next_flow(self) -> None:
-        if self.view.flows:
-            self.flow = (self.flow + 1) % len(self.view.flows)
-            self.show_now()
+        if self.header.flows:
+            self.flow = (self.flow + 1) % len(self.header.flows)
+            self._draw_status()
 
     def action_kill(self) -> None:
-        if not self.view.can_kill:
-            self.notify("kill/revive is not available on this backend", severity="warning")
-            return
-        with self.engine_lock:
-            alive = self.view.toggle_alive(self.selected)
-        self.notify(f"{self._selected_name()} {'revived' if alive else 'killed'}")
-        self.show_now()
+        self.send("kill", self.selected)
 
     def action_restart(self) -> None:
-        self._restart(None)
+        self.send("restart", None)
 
     def action_switch_protocol(self) -> None:
         if not self.protocols:
             self.notify("no other protocol registered", severity="warning")
             return
-        current = self.view.protocol
+        current = self.header.protocol
         i = self.protocols.index(current) if current in self.protocols else -1
-        self._restart(self.protocols[(i + 1) % len(self.protocols)])
-
-    def _restart(self, protocol: str | None) -> None:
-        """Rebuild the run from the scenario (optionally with another protocol)."""
-        protocol = protocol or self.view.protocol
-        self.workers.cancel_group(self, "engine")
-        with self.engine_lock:
-            try:
-                new_view = self.factory(protocol)
-            except ScenarioError as e:
-                self.notify(str(e), severity="error", timeout=8)
-                self.drive_engine()
-                return
-            self.view.close()
-            self.view = new_view
-        self.selected = min(self.selected, self.view.node_count - 1)
-        self.flow = 0
-        log = self.query_one("#log", EventLog)
-        log.entries.clear()
-        log.clear()
-        self.query_one("#table", RoutingTable).show("", ())
-        self._describe_map()
-        self.notify(f"restarted with {self.view.protocol}")
-        self.show_now()
-        self.drive_engine()
+        self.send("restart", self.protocols[(i + 1) % len(self.protocols)])
 
     def action_filter_node(self) -> None:
-        log = self.query_one("#log", EventLog)
+        log = self.log_panel
         node = None if log.node_filter else self._selected_name()
         log.set_filter(node, log.kind_filter)
 
     def action_filter_kind(self) -> None:
-        log = self.query_one("#log", EventLog)
+        log = self.log_panel
         i = KIND_FILTERS.index(log.kind_filter)
         log.set_filter(log.node_filter, KIND_FILTERS[(i + 1) % len(KIND_FILTERS)])
 
@@ -299,6 +292,4 @@ class MeshApp(App[None]):
         return picture.nodes[self.selected].name if picture else ""
 
     def on_unmount(self) -> None:
-        self.workers.cancel_group(self, "engine")
-        with self.engine_lock:
-            self.view.close()
+        self.engine.stop()

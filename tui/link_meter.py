@@ -190,11 +190,21 @@ class LinkMeter:
         delivery ratios (a link is as good as its worse direction for a unicast and its ACK)."""
         self.tick()
         self.refresh()
-        fer = self.fer
-        ratio = self.ratio
-        return tuple((i, j, min(ratio(i, j, 1.0 - fer.get((i, j), 1.0)),
-                                ratio(j, i, 1.0 - fer.get((j, i), 1.0))))
-                     for i, j in self.pairs)
+        fer = self.fer.get
+        total = self._total.get
+        w = PRIOR_FRAMES
+        out = []
+        for i, j in self.pairs:  # ratio() twice, inlined: this runs for every picture
+            f = fer((i, j))
+            prior = 1.0 - f if f is not None else 0.0
+            c = total((i, j))
+            q = prior if c is None else (c[1] + w * prior) / (c[0] + w)
+            f = fer((j, i))
+            prior = 1.0 - f if f is not None else 0.0
+            c = total((j, i))
+            q2 = prior if c is None else (c[1] + w * prior) / (c[0] + w)
+            out.append((i, j, q if q < q2 else q2))
+        return tuple(out)
 
     def tick(self) -> None:
         """Move the window up to the engine's time (frames stopped coming, or time jumped)."""

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from . import palette
 from .view import Picture
 
-# Braille dot bits by (column, row) inside one character cell of 2 x 4 dots.
-_DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+# Braille dots inside one character cell of 2 x 4 dots: the bit of dot (column, row) is
+# _BIT_WEIGHTS[_BIT_INDEX[column, row]].
+_BIT_INDEX = np.array(((0, 1, 2, 6), (3, 4, 5, 7)))
+_BIT_WEIGHTS = np.array((0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80), dtype=np.int64)
 ROUTE_PRIORITY = 10
 LEGEND_MIN_HEIGHT = 8  # map rows needed before one of them goes to the legend
 SELECTED_STYLE = f"bold #000000 on {palette.SELECTED}"
@@ -28,12 +34,6 @@ def _style(spec: str) -> Style | None:
 
 
 LINK_PRIORITY = {"good": 1, "fair": 2, "poor": 3}  # where lines cross, the worse link shows
-
-
-def link_style(quality: float) -> tuple[int, str]:
-    """(priority, style) of a link by its quality level (:mod:`meshnet.tui.palette`)."""
-    level = palette.link_level(quality)
-    return LINK_PRIORITY[level], palette.LINK_COLOUR[level]
 
 
 def legend(width: int) -> Text:
@@ -51,44 +51,53 @@ def legend(width: int) -> Text:
 
 
 class Canvas:
-    """Character cells with braille line drawing underneath text markers."""
+    """Character cells with braille line drawing underneath text markers.
+
+    Lines are rasterised all at once with numpy (a 100-node map has thousands of links): each
+    dot sets one of the 8 braille bits of its cell, and a cell takes the style of the highest
+    *level* drawn through it (so where lines cross, the route shows over a poor link, a poor
+    link over a good one).
+    """
 
     def __init__(self, width: int, height: int) -> None:
         self.width = width
         self.height = height
-        self.bits = [[0] * width for _ in range(height)]
-        self.line_style: list[list[tuple[int, str]]] = [[(0, "")] * width for _ in range(height)]
+        self._dots = np.zeros((height * width, 8), dtype=bool)  # braille dots set, per cell
+        self._level = np.zeros(height * width, dtype=np.uint8)  # highest level per cell
+        self.level_style: dict[int, str] = {0: ""}
         self.text: dict[tuple[int, int], tuple[str, str]] = {}
 
-    def dot(self, dx: int, dy: int, priority: int, style: str) -> None:
-        cx, cy = dx >> 1, dy >> 2
-        if 0 <= cx < self.width and 0 <= cy < self.height and dx >= 0 and dy >= 0:
-            self.bits[cy][cx] |= _DOT_BITS[dx & 1][dy & 3]
-            if priority >= self.line_style[cy][cx][0]:
-                self.line_style[cy][cx] = (priority, style)
-
-    def line(self, a: tuple[int, int], b: tuple[int, int], priority: int, style: str) -> None:
-        """Bresenham between two dot positions."""
-        x0, y0 = a
-        x1, y1 = b
-        dx, dy = abs(x1 - x0), -abs(y1 - y0)
-        sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-        err = dx + dy
-        while True:
-            self.dot(x0, y0, priority, style)
-            if x0 == x1 and y0 == y1:
-                return
-            e2 = 2 * err
-            if e2 >= dy:
-                err += dy
-                x0 += sx
-            if e2 <= dx:
-                err += dx
-                y0 += sy
+    def lines(self, a: np.ndarray, b: np.ndarray, level: int, style: str) -> None:
+        """Draw segments from dot positions ``a[k]`` to ``b[k]`` (integer arrays of shape
+        (k, 2)) at ``level`` (1..255) in ``style``."""
+        if len(a) == 0:
+            return
+        self.level_style[level] = style
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        d = b - a
+        steps = np.maximum(np.abs(d[:, 0]), np.abs(d[:, 1]))
+        count = steps + 1
+        seg = np.repeat(np.arange(len(a)), count)
+        first = np.cumsum(count) - count
+        k = np.arange(int(count.sum())) - np.repeat(first, count)
+        frac = k / np.maximum(steps, 1)[seg]
+        x = np.rint(a[seg, 0] + d[seg, 0] * frac).astype(np.int64)
+        y = np.rint(a[seg, 1] + d[seg, 1] * frac).astype(np.int64)
+        keep = (x >= 0) & (y >= 0) & (x < 2 * self.width) & (y < 4 * self.height)
+        x, y = x[keep], y[keep]
+        cell = (y >> 2) * self.width + (x >> 1)
+        self._dots[cell, _BIT_INDEX[x & 1, y & 3]] = True
+        self._level[cell] = np.maximum(self._level[cell], level)
 
     def free(self, cx: int, cy: int, length: int) -> bool:
-        return (0 <= cy < self.height and 0 <= cx and cx + length <= self.width
-                and all((cx + k, cy) not in self.text for k in range(length)))
+        if not (0 <= cy < self.height and 0 <= cx and cx + length <= self.width):
+            return False
+        text = self.text
+        for k in range(cx, cx + length):
+            if (k, cy) in text:
+                return False
+        return True
 
     def put(self, cx: int, cy: int, chars: str, style: str) -> None:
         for k, ch in enumerate(chars):
@@ -102,28 +111,54 @@ class Canvas:
                              if span.start <= k < span.end)
             self.put(cx + k, cy, ch, style)
 
+    def rows(self) -> list[list[tuple[str, Style | None]]]:
+        """Each row as runs of (characters, style)."""
+        width, height = self.width, self.height
+        bits = self._dots @ _BIT_WEIGHTS
+        codes = np.where(bits > 0, 0x2800 + bits, 32)
+        styles = [""]
+        ids: dict[str, int] = {"": 0}
+        level_id = np.zeros(256, dtype=np.int64)
+        for level, spec in self.level_style.items():
+            level_id[level] = ids.setdefault(spec, len(ids))
+            if level_id[level] == len(styles):
+                styles.append(spec)
+        style_ids = np.where(bits > 0, level_id[self._level], 0)
+        for (cx, cy), (ch, spec) in self.text.items():
+            k = cy * width + cx
+            codes[k] = ord(ch)
+            sid = ids.get(spec)
+            if sid is None:
+                sid = ids[spec] = len(styles)
+                styles.append(spec)
+            style_ids[k] = sid
+        parsed = [_style(spec) for spec in styles]
+        codes = codes.reshape(height, width)
+        style_ids = style_ids.reshape(height, width)
+        out = []
+        for cy in range(height):
+            row = "".join(map(chr, codes[cy].tolist()))
+            row_ids = style_ids[cy]
+            runs = []
+            start = 0
+            for end in [*(np.flatnonzero(np.diff(row_ids)) + 1).tolist(), width]:
+                runs.append((row[start:end], parsed[row_ids[start]]))
+                start = end
+            out.append(runs)
+        return out
+
     def to_text(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
-        for cy in range(self.height):
-            run, run_style = [], None
-            for cx in range(self.width):
-                marker = self.text.get((cx, cy))
-                if marker is not None:
-                    ch, style = marker
-                else:
-                    bits = self.bits[cy][cx]
-                    ch = chr(0x2800 + bits) if bits else " "
-                    style = self.line_style[cy][cx][1] if bits else ""
-                if style != run_style and run:
-                    out.append("".join(run), _style(run_style))
-                    run = []
-                run_style = style
-                run.append(ch)
-            if run:
-                out.append("".join(run), _style(run_style))
-            if cy < self.height - 1:
+        for cy, runs in enumerate(self.rows()):
+            if cy:
                 out.append("\n")
+            for chars, style in runs:
+                out.append(chars, style)
         return out
+
+    def to_strips(self) -> list[Strip]:
+        return [Strip([Segment(chars, style) for chars, style in runs], self.width)
+                for runs in self.rows()]
 
 
 class MapPanel(Widget):
@@ -140,6 +175,8 @@ class MapPanel(Widget):
         super().__init__(id=id)
         self.area = area
         self._cells: list[tuple[int, int]] = []
+        self._strips: list[Strip] = []
+        self._strips_key: object = None
         self.metres_per_cell = 1.0
 
     def _bounds(self, picture: Picture) -> tuple[float, float, float, float]:
@@ -150,10 +187,31 @@ class MapPanel(Widget):
         return x0, y0, max(x1, x0 + 1.0), max(y1, y0 + 1.0)
 
     def render(self) -> Text:
+        """The map as text (what is on screen; tests read it)."""
+        canvas = self._canvas()
+        return Text("") if canvas is None else canvas.to_text()
+
+    def render_line(self, y: int) -> Strip:
+        """Drawn line by line from strips made once per picture: no text layout on the way."""
+        key = (id(self.picture), self.size)
+        if key != self._strips_key:
+            canvas = self._canvas()
+            base = self.rich_style
+            self._strips = ([] if canvas is None
+                            else [strip.apply_style(base) for strip in canvas.to_strips()])
+            self._strips_key = key
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def watch_picture(self) -> None:
+        self._strips_key = None
+
+    def _canvas(self) -> Canvas | None:
         picture = self.picture
         width, height = self.size.width, self.size.height
         if picture is None or width < 4 or height < 2:
-            return Text("")
+            return None
         canvas = Canvas(width, height)
         key = legend(width - 2) if height >= LEGEND_MIN_HEIGHT else Text("")
         map_rows = height - 1 if key else height  # the legend has the bottom row to itself
@@ -167,17 +225,23 @@ class MapPanel(Widget):
         self.metres_per_cell = 2.0 / scale
         dots = [(int(off_x + (n.x - x0) * scale), int(off_y + (n.y - y0) * scale))
                 for n in picture.nodes]
+        xy = np.array(dots, dtype=np.int64).reshape(-1, 2)
+        by_level: dict[str, list[tuple[int, int]]] = {}
         for i, j, quality in picture.links:
-            priority, style = link_style(quality)
-            canvas.line(dots[i], dots[j], priority, style)
+            by_level.setdefault(palette.link_level(quality), []).append((i, j))
+        for level, pairs in by_level.items():
+            ends = np.array(pairs, dtype=np.int64)
+            canvas.lines(xy[ends[:, 0]], xy[ends[:, 1]], LINK_PRIORITY[level],
+                         palette.LINK_COLOUR[level])
         route_style = "bold " + (palette.ROUTE if picture.route_complete else palette.ROUTE_BROKEN)
-        for a, b in zip(picture.route, picture.route[1:]):
-            canvas.line(dots[a], dots[b], ROUTE_PRIORITY, route_style)
+        if len(picture.route) > 1:
+            hops = np.array(picture.route, dtype=np.int64)
+            canvas.lines(xy[hops[:-1]], xy[hops[1:]], ROUTE_PRIORITY, route_style)
         self._cells = [(dx >> 1, dy >> 2) for dx, dy in dots]
         self._draw_nodes(canvas, picture)
         if key:
             canvas.put_text(width - 1 - key.cell_len, height - 1, key)
-        return canvas.to_text()
+        return canvas
 
     def _draw_nodes(self, canvas: Canvas, picture: Picture) -> None:
         on_route = set(picture.route)

@@ -67,6 +67,12 @@ class NetnsView:
         if kind in self._wanted:  # called on the emulation's loop thread; deque is thread-safe
             self._pending.append((t, kind, {**fields, "node": node}))
 
+    def position(self, i: int) -> tuple[float, float]:
+        return tuple(self.emu.nodes()[i]["position"])
+
+    def node_name(self, i: int) -> str:
+        return self._names[i]
+
     def move(self, i: int, x: float, y: float) -> None:
         self.emu.move(self._names[i], x, y)
 

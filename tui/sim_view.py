@@ -71,6 +71,12 @@ class SimView:
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.append((t, kind, fields))
 
+    def position(self, i: int) -> tuple[float, float]:
+        return self.sim.position(i, self.sim.now)
+
+    def node_name(self, i: int) -> str:
+        return self.sim.nodes[i].name
+
     # --- interventions -----------------------------------------------------------------------
     def move(self, i: int, x: float, y: float) -> None:
         self.sim.move(i, x, y)

@@ -23,15 +23,20 @@ class StatusBar(Horizontal):
         yield Label("ctl/s", classes="spark-label")
         yield Sparkline([], id="overhead-spark")
 
+    def on_mount(self) -> None:
+        self.text = self.query_one("#status-text", Static)
+        self.pdr_spark = self.query_one("#pdr-spark", Sparkline)
+        self.overhead_spark = self.query_one("#overhead-spark", Sparkline)
+
     def show(self, *, now: float, duration: float, paused: bool, speed: str, protocol: str,
              radio: str, stats: Stats) -> None:
         state = "⏸" if paused else "▶"
         pdr = "-" if stats.pdr is None else f"{100 * stats.pdr:.1f}%"
         load = (f" ({stats.control_packets / stats.delivered:.1f}/pkt)"
                 if stats.delivered else "")
-        self.query_one("#status-text", Static).update(
+        self.text.update(
             f"{state} [b]{now:7.1f}[/b]/{duration:g}s {speed}  [b]{protocol}[/b] {radio}\n"
             f"PDR [b]{pdr}[/b] {stats.delivered}/{stats.sent}  ctl {stats.control_packets}{load}")
-        self.query_one("#pdr-spark", Sparkline).data = list(stats.pdr_history[-40:]) or [0.0]
-        self.query_one("#overhead-spark", Sparkline).data = (
+        self.pdr_spark.data = list(stats.pdr_history[-40:]) or [0.0]
+        self.overhead_spark.data = (
             list(stats.overhead_history[-40:]) or [0.0])
