@@ -96,7 +96,10 @@ def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float 
             srv.kill()
             srv.wait()
     report = json.loads(out)
-    intervals = [i["sum"] for i in report["intervals"]]
+    intervals = [i["sum"] for i in report.get("intervals", ())]
+    if not intervals or not sum(i["seconds"] for i in intervals):
+        raise RuntimeError(f"iperf3 server in {server} received nothing: "
+                           f"{report.get('error', out[-300:])}")
     if len(intervals) >= 4:  # steady state: not the start-up or the drain after the client stops
         intervals = intervals[1:-1]
     return sum(i["bytes"] for i in intervals) * 8 / sum(i["seconds"] for i in intervals)
