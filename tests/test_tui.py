@@ -428,3 +428,24 @@ async def test_keys_answer_at_once_while_a_busy_run_plays():
         status = str(app.query_one("#status-text").render())
         assert "×10" in status and "actual ×" in status  # requested and achieved speed
         await pilot.press("q")
+
+
+async def test_moving_a_node_while_paused_redraws_its_links_and_breaks_the_route_at_once():
+    app = line_app(DENSE_LINE, start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.settled()
+        before = app.last_picture
+        assert before.route_complete
+        moved = before.route[len(before.route) // 2]
+        assert any(moved in (i, j) for i, j, _ in before.links)
+        await pilot.press(*["tab"] * moved, *["up"] * 8)  # 400 m away from everyone, no step
+        await app.settled()
+        after = app.last_picture
+        assert after.now == before.now  # still paused
+        assert after.nodes[moved].y < before.nodes[moved].y - 300
+        assert not [link for link in after.links if moved in link[:2]]  # no link reaches it
+        # the tables still route through it, but those hops have no link: drawn as broken
+        assert moved in after.route
+        k = after.route.index(moved)
+        assert set(after.route_gaps) == {k - 1, k}
+        assert "broken" in str(app.query_one("#map", MapPanel).border_subtitle)

@@ -205,6 +205,10 @@ class MeshApp(App[None]):
             f = h.flows[self.flow % len(h.flows)]
             names = picture.nodes
             state = "" if picture.route_complete else " · no route"
+            if picture.route_gaps:
+                k = picture.route_gaps[0]
+                a, b = picture.route[k], picture.route[k + 1]
+                state = f" · broken at {names[a].name}→{names[b].name} (no link)"
             self.map_panel.border_subtitle = (
                 f"flow {f.id}: {names[f.src].name} → {names[f.dst].name}{state}")
 

@@ -236,7 +236,12 @@ class MapPanel(Widget):
         route_style = "bold " + (palette.ROUTE if picture.route_complete else palette.ROUTE_BROKEN)
         if len(picture.route) > 1:
             hops = np.array(picture.route, dtype=np.int64)
-            canvas.lines(xy[hops[:-1]], xy[hops[1:]], ROUTE_PRIORITY, route_style)
+            gap = np.zeros(len(hops) - 1, dtype=bool)
+            gap[list(picture.route_gaps)] = True
+            canvas.lines(xy[hops[:-1][~gap]], xy[hops[1:][~gap]], ROUTE_PRIORITY, route_style)
+            # a hop whose link is gone (a node moved, shadowing, a death): broken, on top
+            canvas.lines(xy[hops[:-1][gap]], xy[hops[1:][gap]], ROUTE_PRIORITY + 1,
+                         f"bold {palette.ROUTE_BROKEN}")
         self._cells = [(dx >> 1, dy >> 2) for dx, dy in dots]
         self._draw_nodes(canvas, picture)
         if key:

@@ -15,7 +15,8 @@ from collections import deque
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
 from .log_format import EventFormatter
-from .view import ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario
+from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
+                   route_gaps)
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 400
@@ -95,8 +96,10 @@ class NetnsView:
         stats = Stats(0, 0, int(counters.get("frames_out", 0)))
         events = tuple(self._formatter.entry(t, k, f) for t, k, f in self._pending)
         self._pending.clear()
+        linked = {(i, j) for i, j, _ in links} | {(j, i) for i, j, _ in links}
+        gaps = route_gaps(route, lambda a, b: (a, b) in linked)
         return Picture(now, nodes, links, route, complete, selected,
-                       self._table(selected, now), stats, events)
+                       self._table(selected, now), stats, events, gaps)
 
     def _next_hop(self, i: int, dst: str) -> int | None:
         for prefix, plen, gateway in self.emu.node(self._names[i]).routes():

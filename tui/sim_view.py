@@ -15,7 +15,8 @@ from ..scenario import Scenario
 from ..sim import Simulation
 from .link_meter import LinkMeter
 from .log_format import EventFormatter
-from .view import ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats, describe_scenario
+from .view import (ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats,
+                   describe_scenario, route_gaps)
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 400  # newest raw events kept between two pictures
@@ -80,6 +81,7 @@ class SimView:
     # --- interventions -----------------------------------------------------------------------
     def move(self, i: int, x: float, y: float) -> None:
         self.sim.move(i, x, y)
+        self.meter.refresh(force=True)  # its links change now, not at the next refresh
 
     def toggle_alive(self, i: int) -> bool:
         """Kill a live node or revive a dead one; returns whether it is alive afterwards."""
@@ -87,6 +89,7 @@ class SimView:
             self.sim.kill(i)
         else:
             self.sim.revive(i)
+        self.meter.refresh(force=True)
         return self.sim.nodes[i].alive
 
     def close(self) -> None:
@@ -104,8 +107,11 @@ class SimView:
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
                       tuple(self._pdr), tuple(self._overhead))
         events = self._drain()
-        return Picture(now, nodes, self.meter.qualities(), route, complete, selected,
-                       self._table(selected, now), stats, events)
+        links = self.meter.qualities()
+        fer = self.meter.fer
+        gaps = route_gaps(route, lambda a, b: (a, b) in fer)
+        return Picture(now, nodes, links, route, complete, selected,
+                       self._table(selected, now), stats, events, gaps)
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""

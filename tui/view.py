@@ -91,11 +91,12 @@ class Picture:
     nodes: tuple[NodeInfo, ...]
     links: tuple[tuple[int, int, float], ...]
     route: tuple[int, ...]
-    route_complete: bool
+    route_complete: bool  # the next hops lead from the source to the (live) destination
     selected: int
     table: tuple[RouteRow, ...]
     stats: Stats
     events: tuple[LogEntry, ...] = field(default=())
+    route_gaps: tuple[int, ...] = ()  # hops k (route[k] -> route[k + 1]) with no link now
 
 
 class EngineView(Protocol):
@@ -123,6 +124,11 @@ class EngineView(Protocol):
     def move(self, i: int, x: float, y: float) -> None: ...
     def toggle_alive(self, i: int) -> bool: ...
     def close(self) -> None: ...
+
+
+def route_gaps(route: tuple[int, ...], linked) -> tuple[int, ...]:
+    """The hops of ``route`` whose two nodes have no link now (``linked(a, b)`` says)."""
+    return tuple(k for k, (a, b) in enumerate(zip(route, route[1:])) if not linked(a, b))
 
 
 def describe_scenario(view: object, scenario, world) -> None:
