@@ -197,6 +197,7 @@ def cmd_scenarios(args) -> int:
 COMMAND_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("meshnet.netns.commands", ("emulate", "nodes", "exec", "shell", "clean")),
     ("meshnet.tui.commands", ("tui",)),
+    ("meshnet.bench.commands", ("bench",)),
 )
 
 

@@ -70,6 +70,7 @@ def test_the_scan_finds_imports():
 
 
 @pytest.mark.parametrize("package", ["meshnet.sim", "meshnet.medium", "meshnet.netns",
+                                     "meshnet.bench",
                                      "meshnet.radio", "meshnet.mobility", "meshnet.tui",
                                      "meshnet.protocols.aodv", "meshnet.protocols.dsdv"])
 def test_no_import_cycle_inside(package):
@@ -86,6 +87,7 @@ FORBIDDEN = {
     "meshnet.protocols": ("meshnet.sim", "meshnet.netns", "meshnet.tui", "meshnet.medium"),
     "meshnet.metrics": ("meshnet.sim", "meshnet.netns", "meshnet.tui"),
     "meshnet.events": ("meshnet.sim", "meshnet.netns", "meshnet.tui"),
+    "meshnet.bench": ("meshnet.netns", "meshnet.tui", "meshnet.cli"),
 }
 
 
