@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from meshnet.sim import Simulation
 from meshnet.tui.app import MeshApp
 from meshnet.tui.event_log import EventLog
 from meshnet.tui.help_screen import HelpScreen
+from meshnet.tui.summary_screen import SummaryScreen
 from meshnet.tui.launch import protocol_cycle, sim_factory
 from meshnet.tui.palette import link_level
 from meshnet.tui.sim_view import SimView
@@ -449,3 +451,85 @@ async def test_moving_a_node_while_paused_redraws_its_links_and_breaks_the_route
         k = after.route.index(moved)
         assert set(after.route_gaps) == {k - 1, k}
         assert "broken" in str(app.query_one("#map", MapPanel).border_subtitle)
+
+
+async def test_flow_waiting_to_start_says_when():
+    start = Simulation(load_scenario("broch")).world.flows[0].start
+    assert start > 1.0  # Broch's flows start at random times in the first 180 s
+    app = MeshApp(sim_factory("broch"), paused=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.settled()
+        subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
+        assert f"starts at {start:.1f} s" in subtitle
+        assert "no route" not in subtitle
+
+
+async def test_flooding_is_not_reported_as_no_route():
+    app = MeshApp(sim_factory("line", protocol="flooding"), paused=True, start_at=8.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.settled()
+        subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
+        assert "no route" not in subtitle
+        sim = app.engine.view.sim
+        sent, got = sim.metrics.per_flow_sent[0], sim.metrics.per_flow_delivered[0]
+        assert sent > 0 and f"{got}/{sent} delivered" in subtitle
+        assert "flooding" in subtitle
+
+
+async def test_dsdv_unreachable_destinations_show_infinity_not_255():
+    app = MeshApp(sim_factory("line", protocol="dsdv"), paused=True, start_at=20.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.settled()
+        await pilot.press("tab", "k", "shift+tab", *["s"] * 12)  # n2 dies: n1 is cut off
+        await app.settled()
+        table = app.query_one("#table", RoutingTable)
+        rows = [tuple(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
+        broken = [r for r, row in zip(rows, app.last_picture.table) if row.state == "broken"]
+        assert broken, rows
+        assert all(r[2] == "∞" for r in broken), broken
+        assert not any(r[2] == "255" for r in rows)
+
+
+async def test_the_end_of_a_run_shows_the_summary_of_meshnet_run():
+    overrides = ["scenario.duration=12"]
+    expected = Simulation(load_scenario("line", overrides, protocol="aodv")).run()
+    app = line_app(overrides, paused=False, speed=20.0)
+    async with app.run_test(size=(100, 36)) as pilot:
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, SummaryScreen):
+                break
+        assert isinstance(app.screen, SummaryScreen)
+        text = app.screen.summary_text()
+        assert "packet delivery ratio" in text
+        assert f"{expected['pdr']:.3f}  ({expected['delivered']}/{expected['sent']})" in text
+        assert "normalized routing load" in text and "mean hops" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SummaryScreen)
+
+
+async def test_80x24_shows_a_labelled_map_and_the_whole_key_bar():
+    app = MeshApp(sim_factory("broch"), paused=True, start_at=100.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.settled()
+        await pilot.pause()
+        panel = app.query_one("#map", MapPanel)
+        assert panel.content_region.width >= 70 and panel.content_region.height >= 8
+        labels = set(re.findall(r"n\d+", panel.render().plain))
+        assert len(labels) >= 15
+        screen = rendered_text(app).splitlines()
+        bottom = screen[-1]
+        for key in ("? help", "q quit", "space pause", "tab node"):
+            assert key in bottom, bottom
+        assert bottom.rstrip() == bottom.rstrip()[:80]
+
+
+async def test_40x12_still_shows_the_map():
+    app = MeshApp(sim_factory("broch"), paused=True, start_at=100.0)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await app.settled()
+        await pilot.pause()
+        panel = app.query_one("#map", MapPanel)
+        assert panel.content_region.width >= 30 and panel.content_region.height >= 4
+        assert panel.render().plain.count("●") >= 10
+        assert "? help" in rendered_text(app).splitlines()[-1]

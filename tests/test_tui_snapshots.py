@@ -52,6 +52,6 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)], ids=["80x24", "120x40", "160x48"])
 def test_main_screen(snap_compare, tmp_path, size):
     assert snap_compare(main_screen(tmp_path), terminal_size=size, run_before=settled)

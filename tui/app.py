@@ -18,17 +18,18 @@ from typing import Sequence
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Container
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer
 
-from .engine import EngineThread, Frame, FrameReady, Header, Notice
+from .engine import EngineThread, Frame, FrameReady, Header, Notice, Summary
 from .event_log import KIND_FILTERS, EventLog
 from .help_screen import HelpScreen
+from .key_bar import KeyBar
 from .launch import ViewFactory
 from .map_panel import MapPanel
 from .status_bar import StatusBar, format_speed
+from .summary_screen import SummaryScreen
 from .table_panel import RoutingTable
 from .view import Picture
 
@@ -41,7 +42,7 @@ class EngineFrame(Message):
 
 
 class EngineNotice(Message):
-    def __init__(self, notice: Notice) -> None:
+    def __init__(self, notice: Notice | Summary) -> None:
         self.notice = notice
         super().__init__()
 
@@ -51,7 +52,11 @@ class MeshApp(App[None]):
 
     CSS_PATH = "meshnet.tcss"
     TITLE = "meshnet"
-    ENABLE_COMMAND_PALETTE = False  # every column of the footer is needed for our keys
+    ENABLE_COMMAND_PALETTE = False
+    # The layout follows the terminal (meshnet.tcss): map beside the table from 100 columns,
+    # above table and log from 60, alone with the table below that; below 18 rows the map only.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (60, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (18, "-tall")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -100,11 +105,11 @@ class MeshApp(App[None]):
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
-        with Horizontal(id="main"):
+        with Container(id="body"):
             yield MapPanel(self.header.area, id="map")
             yield RoutingTable(id="table")
-        yield EventLog(id="log")
-        yield Footer(compact=True)
+            yield EventLog(id="log")
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         # Kept, not queried: queries look at the active screen, which may be the help screen.
@@ -149,7 +154,17 @@ class MeshApp(App[None]):
 
     def on_engine_notice(self, message: EngineNotice) -> None:
         n = message.notice
+        if isinstance(n, Summary):
+            if n.generation == self.engine.header.generation:
+                self.push_screen(SummaryScreen(n.result), self._after_summary)
+            return
         self.notify(n.text, severity=n.severity, timeout=8 if n.severity == "error" else 3)
+
+    def _after_summary(self, choice: str | None) -> None:
+        if choice == "restart":
+            self.action_restart()
+        elif choice == "quit":
+            self.exit()
 
     # --- drawing -------------------------------------------------------------------------------
     def draw(self, frame: Frame) -> None:
@@ -202,15 +217,33 @@ class MeshApp(App[None]):
             now=picture.now, duration=h.duration, paused=self.paused, speed=speed,
             protocol=h.protocol, radio=h.radio, stats=picture.stats)
         if h.flows:
-            f = h.flows[self.flow % len(h.flows)]
-            names = picture.nodes
-            state = "" if picture.route_complete else " · no route"
-            if picture.route_gaps:
-                k = picture.route_gaps[0]
-                a, b = picture.route[k], picture.route[k + 1]
-                state = f" · broken at {names[a].name}→{names[b].name} (no link)"
-            self.map_panel.border_subtitle = (
-                f"flow {f.id}: {names[f.src].name} → {names[f.dst].name}{state}")
+            self.map_panel.border_subtitle = self._flow_text(picture)
+
+    def _flow_text(self, picture: Picture) -> str:
+        """The selected flow under the map: endpoints, whether it runs yet, its route."""
+        h = self.header
+        f = h.flows[self.flow % len(h.flows)]
+        names = picture.nodes
+        text = f"flow {f.id}: {names[f.src].name} → {names[f.dst].name}"
+        delivered = (f" · {picture.flow_delivered}/{picture.flow_sent} delivered"
+                     if picture.flow_sent else "")
+        if picture.now < f.start:
+            return f"{text} · starts at {f.start:.1f} s"
+        if h.per_packet:  # no table to follow: each packet finds its own way
+            return f"{text} · {h.protocol} forwards packet by packet{delivered}"
+        if picture.route_gaps:
+            k = picture.route_gaps[0]
+            a, b = picture.route[k], picture.route[k + 1]
+            state = f" · broken at {names[a].name}→{names[b].name} (no link)"
+        elif not names[f.dst].alive:
+            state = " · destination dead"
+        elif not picture.route_complete:
+            state = " · no route"
+        else:
+            state = f" · {len(picture.route) - 1} hops"
+        if picture.now >= f.stop:
+            state += f" · ended at {f.stop:.1f} s"
+        return text + state + delivered
 
     # --- reactive watchers: each change is a command to the engine ------------------------------
     def watch_paused(self, paused: bool) -> None:

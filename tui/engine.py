@@ -43,13 +43,14 @@ class Header:
     node_count: int
     controls_time: bool
     can_kill: bool
+    per_packet: bool
     generation: int  # bumped by every restart
 
     @classmethod
     def of(cls, view: EngineView, generation: int) -> "Header":
         return cls(view.scenario_name, view.backend, view.protocol, view.radio, view.area,
                    view.duration, view.flows, view.node_count, view.controls_time,
-                   view.can_kill, generation)
+                   view.can_kill, view.per_packet, generation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,14 @@ class Frame:
     speed: float                  # asked for
     actual_speed: float | None    # achieved over the last seconds (None: not running)
     finished: bool                # simulated time reached the end of the scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The run reached its end: `meshnet run`'s metrics."""
+
+    result: dict
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,7 @@ class EngineThread:
         self._slot_lock = threading.Lock()
         self._latest: Frame | None = None  # the newest frame the UI has not taken yet
         self._want_picture = True
+        self._summarised = False
         self._wall_per_sim = 0.01  # running estimate of wall seconds per simulated second
         self._progress: deque[tuple[float, float]] = deque()  # (wall, simulated) samples
         self._thread = threading.Thread(target=self._main, name="meshnet-engine", daemon=True)
@@ -173,6 +183,9 @@ class EngineThread:
                 target = view.now
                 self._progress.clear()
             last = now
+            if (view.controls_time and view.now >= self.header.duration
+                    and not self._summarised):
+                self._summarise()
             now = time.monotonic()
             if self._want_picture or (live and now >= next_picture and not self.frame_waiting):
                 self._post_picture()
@@ -210,6 +223,13 @@ class EngineThread:
                 self._progress.popleft()
             if not self._commands.empty() or wall >= deadline:
                 return
+
+    def _summarise(self) -> None:
+        self._summarised = True
+        self._want_picture = True
+        result = self.view.summary()
+        if result is not None:
+            self.post(Summary(result, self.header.generation))
 
     def _actual_speed(self) -> float | None:
         if self.paused or len(self._progress) < 2:
@@ -294,5 +314,6 @@ class EngineThread:
         self.header = Header.of(new_view, self.header.generation + 1)
         self.selected = min(self.selected, new_view.node_count - 1)
         self.flow = 0
+        self._summarised = False
         self._progress.clear()
         self.post(Notice(f"restarted with {new_view.protocol}"))

@@ -16,7 +16,7 @@ from ..scenario import Scenario, ScenarioError
 from ..world import build_world
 from .log_format import EventFormatter
 from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
-                   route_gaps)
+                   metric_text, route_gaps)
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 400
@@ -79,6 +79,9 @@ class NetnsView:
 
     def toggle_alive(self, i: int) -> bool:
         return True
+
+    def summary(self) -> None:
+        return None  # real time: the emulation runs until the UI stops it
 
     def close(self) -> None:
         self.emu.stop()
@@ -143,7 +146,8 @@ class NetnsView:
                     else f"{expires - now:.1f}")
             seqno = r.get("seqno")
             rows.append(RouteRow(name(prefix), name(gateway or prefix),
-                                 str(r.get("metric", "-")), "-" if seqno is None else str(seqno),
+                                 metric_text(r.get("metric", "-")),
+                                 "-" if seqno is None else str(seqno),
                                  left, str(r.get("state", "kernel"))))
         rows.sort(key=lambda row: self._names.index(row.dst) if row.dst in self._names else 1 << 30)
         return tuple(rows)

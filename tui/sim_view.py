@@ -16,7 +16,7 @@ from ..sim import Simulation
 from .link_meter import LinkMeter
 from .log_format import EventFormatter
 from .view import (ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats,
-                   describe_scenario, route_gaps)
+                   describe_scenario, metric_text, route_gaps)
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 400  # newest raw events kept between two pictures
@@ -92,6 +92,11 @@ class SimView:
         self.meter.refresh(force=True)
         return self.sim.nodes[i].alive
 
+    def summary(self) -> dict:
+        """The run is over: stop the protocols and return `meshnet run`'s metrics."""
+        self.sim.finish()
+        return self.sim.result()
+
     def close(self) -> None:
         self.sim.bus.unsubscribe(self._on_event)
         self.meter.close()
@@ -110,12 +115,14 @@ class SimView:
         links = self.meter.qualities()
         fer = self.meter.fer
         gaps = route_gaps(route, lambda a, b: (a, b) in fer)
+        flow_id = self.flows[flow % len(self.flows)].id if self.flows else -1
         return Picture(now, nodes, links, route, complete, selected,
-                       self._table(selected, now), stats, events, gaps)
+                       self._table(selected, now), stats, events, gaps,
+                       m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id])
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""
-        if not self.flows:
+        if not self.flows or self.per_packet:
             return (), False
         f = self.flows[flow % len(self.flows)]
         dst_address = self.sim.nodes[f.dst].address
@@ -141,7 +148,8 @@ class SimView:
             expires = r.get("expires")
             left = "-" if expires is None or not math.isfinite(expires) else f"{expires - now:.1f}"
             seqno = r.get("seqno")
-            rows.append(RouteRow(name(r["dst"]), name(r.get("next_hop")), str(r.get("metric", "")),
+            rows.append(RouteRow(name(r["dst"]), name(r.get("next_hop")),
+                                 metric_text(r.get("metric")),
                                  "-" if seqno is None else str(seqno), left,
                                  str(r.get("state", ""))))
         order = self._order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Sparkline, Static
@@ -34,9 +35,12 @@ class StatusBar(Horizontal):
         pdr = "-" if stats.pdr is None else f"{100 * stats.pdr:.1f}%"
         load = (f" ({stats.control_packets / stats.delivered:.1f}/pkt)"
                 if stats.delivered else "")
-        self.text.update(
+        text = Text.from_markup(
             f"{state} [b]{now:7.1f}[/b]/{duration:g}s {speed}  [b]{protocol}[/b] {radio}\n"
             f"PDR [b]{pdr}[/b] {stats.delivered}/{stats.sent}  ctl {stats.control_packets}{load}")
+        text.no_wrap = True  # a narrow terminal crops the line rather than pushing one out
+        text.overflow = "ellipsis"
+        self.text.update(text)
         self.pdr_spark.data = list(stats.pdr_history[-40:]) or [0.0]
         self.overhead_spark.data = (
             list(stats.overhead_history[-40:]) or [0.0])

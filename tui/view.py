@@ -9,6 +9,7 @@ emulation, and keeps the engine free of UI imports (docs/architecture.md).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,6 +57,8 @@ class FlowInfo:
     id: int
     src: int
     dst: int
+    start: float = 0.0  # simulated seconds: the first packet
+    stop: float = float("inf")  # no packet from then on
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,8 @@ class Picture:
     stats: Stats
     events: tuple[LogEntry, ...] = field(default=())
     route_gaps: tuple[int, ...] = ()  # hops k (route[k] -> route[k + 1]) with no link now
+    flow_sent: int = 0  # packets of the selected flow generated so far
+    flow_delivered: int = 0  # ... and delivered
 
 
 class EngineView(Protocol):
@@ -112,6 +117,7 @@ class EngineView(Protocol):
     flows: tuple[FlowInfo, ...]
     controls_time: bool  # True: the UI decides how fast time runs (sim); False: real time
     can_kill: bool
+    per_packet: bool  # the protocol decides each packet's next hop: no route table to follow
 
     @property
     def now(self) -> float: ...
@@ -123,7 +129,22 @@ class EngineView(Protocol):
     def picture(self, selected: int, flow: int) -> Picture: ...
     def move(self, i: int, x: float, y: float) -> None: ...
     def toggle_alive(self, i: int) -> bool: ...
+    def summary(self) -> dict | None:
+        """At the end of the run: the metrics `meshnet run` reports (None: not available)."""
     def close(self) -> None: ...
+
+
+UNREACHABLE = 255  # a route metric this large means unreachable (DSDV's infinity)
+
+
+def metric_text(metric: object) -> str:
+    """A route metric as shown: infinite ones (unreachable destinations) as ∞."""
+    if metric is None:
+        return ""
+    if isinstance(metric, (int, float)) and not isinstance(metric, bool):
+        if metric >= UNREACHABLE or not math.isfinite(metric):
+            return "∞"
+    return str(metric)
 
 
 def route_gaps(route: tuple[int, ...], linked) -> tuple[int, ...]:
@@ -139,4 +160,6 @@ def describe_scenario(view: object, scenario, world) -> None:
     view.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
     view.area = (float(scenario.area.width), float(scenario.area.height))
     view.duration = float(scenario.duration)
-    view.flows = tuple(FlowInfo(f.id, f.src, f.dst) for f in world.flows)
+    view.flows = tuple(FlowInfo(f.id, f.src, f.dst, float(f.start), float(f.stop))
+                       for f in world.flows)
+    view.per_packet = bool(getattr(world.protocol_cls, "per_packet", False))
