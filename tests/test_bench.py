@@ -257,3 +257,15 @@ def test_bad_input_is_one_line_and_exit_2(argv, capsys, tmp_path):
     assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("meshnet: error: ")
     assert not (tmp_path / "c").exists()  # nothing was started
+
+
+def test_a_scenario_is_an_ad_hoc_suite(tmp_path):
+    suite = load_suite("line")  # a built-in scenario, not a suite
+    assert [(v.label, v.name) for v in suite.variants] == [("AODV", "aodv")]
+    suite.select_protocols("aodv,dsdv:periodic_update_interval=5")
+    suite.set_sweep(["traffic.0.rate=1,2"])
+    jobs = suite.plan()
+    assert len(jobs) == 4 and {j.protocol for j in jobs} == {"AODV",
+                                                              "dsdv:periodic_update_interval=5"}
+    dsdv = next(j for j in jobs if j.raw["protocol"]["name"] == "dsdv")
+    assert dsdv.raw["protocol"]["periodic_update_interval"] == 5
