@@ -24,7 +24,7 @@ from meshnet.tui.palette import link_level
 from meshnet.tui.sim_view import SimView
 from meshnet.tui.map_panel import MapPanel
 from meshnet.tui.table_panel import RoutingTable
-from meshnet.tui.view import NodeInfo, Picture, Stats
+from meshnet.tui.view import ALL_LOG_KINDS, NodeInfo, Picture, Stats
 
 # A line 120 m apart with 250 m radios: each node hears two neighbours on each side, so a route
 # from n1 to n10 skips nodes and has alternatives when one node leaves.
@@ -533,3 +533,22 @@ async def test_40x12_still_shows_the_map():
         assert panel.content_region.width >= 30 and panel.content_region.height >= 4
         assert panel.render().plain.count("●") >= 10
         assert "? help" in rendered_text(app).splitlines()[-1]
+
+
+async def test_a_flood_of_events_is_summed_up_in_the_log_not_dropped():
+    app = MeshApp(sim_factory("broch", BUSY_100), paused=True, start_at=3.0)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.settled()
+        log = app.query_one("#log", EventLog)
+        log.clear()
+        counted: list[str] = []
+        sim = app.engine.view.sim  # the engine thread is idle while paused
+        sim.bus.subscribe(lambda t, kind, f: counted.append(kind), ALL_LOG_KINDS)
+        await pilot.press("s", "s")  # two simulated seconds: thousands of events
+        await app.settled()
+        assert len(counted) > 1000
+        # every event is either a line of its own or counted in a summary line
+        assert log.accounted == len(counted)
+        text = log.text()
+        assert re.search(r"\d+ link changes", text), text[-2000:]
+        assert len(log.lines) < len(counted) / 4  # summed up, not written out

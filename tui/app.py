@@ -196,9 +196,7 @@ class MeshApp(App[None]):
         self.header = frame.header
         self.set_reactive(MeshApp.selected, frame.picture.selected)
         self.set_reactive(MeshApp.flow, 0)
-        log = self.log_panel
-        log.entries.clear()
-        log.clear()
+        self.log_panel.forget()
         self.table.show("", ())
         self._describe_map()
 

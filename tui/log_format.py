@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter, deque
 from typing import Callable, Mapping
 
-from .view import LogEntry
+from .view import FOLDED, LogEntry
 
 BROADCAST = "255.255.255.255"
 
@@ -66,3 +68,40 @@ class EventFormatter:
         involved += tuple(self.n(fields[k]) for k in ("dst", "next_hop", "neighbor", "to")
                           if k in fields)
         return LogEntry(t, kind, involved, text)
+
+
+class EventBuffer:
+    """Events between two pictures: the latest ``limit`` kept to be listed, older ones counted
+    by kind (a folded entry), so a burst costs bounded work and nothing vanishes unaccounted.
+    Safe to fill from another thread (the netns emulation's loop)."""
+
+    def __init__(self, formatter: EventFormatter, limit: int) -> None:
+        self._formatter = formatter
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._events: deque[tuple[float, str, dict]] = deque()
+        self._folded: Counter[str] = Counter()
+        self._fold_span: list[float] = []
+
+    def add(self, t: float, kind: str, fields: dict) -> None:
+        with self._lock:
+            events = self._events
+            if len(events) >= self._limit:
+                t_old, kind_old, _ = events.popleft()
+                self._folded[kind_old] += 1
+                if not self._fold_span:
+                    self._fold_span = [t_old, t_old]
+                self._fold_span[1] = t_old
+            events.append((t, kind, fields))
+
+    def drain(self) -> tuple[LogEntry, ...]:
+        with self._lock:
+            events, self._events = self._events, deque()
+            folded, self._folded = self._folded, Counter()
+            span, self._fold_span = self._fold_span, []
+        entry = self._formatter.entry
+        out = [entry(t, kind, f) for t, kind, f in events]
+        if folded:  # the older events, before the listed ones
+            out.insert(0, LogEntry(span[0], FOLDED, (), "", tuple(sorted(folded.items())),
+                                   span[1]))
+        return tuple(out)

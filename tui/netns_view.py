@@ -10,16 +10,15 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections import deque
 
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
-from .log_format import EventFormatter
+from .log_format import EventBuffer, EventFormatter
 from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
                    metric_text, route_gaps)
 
 RUN_NAME = "tui"
-PENDING_EVENTS = 400
+PENDING_EVENTS = 1000  # events listed per picture; more are only counted
 
 
 class NetnsView:
@@ -47,7 +46,7 @@ class NetnsView:
         self._names = list(world.names)
         self._index_of = {a: i for i, a in enumerate(world.addresses)}
         self._formatter = EventFormatter(dict(zip(world.addresses, world.names)))
-        self._pending: deque[tuple[float, str, dict]] = deque(maxlen=PENDING_EVENTS)
+        self._pending = EventBuffer(self._formatter, PENDING_EVENTS)
         self._wanted = set(ALL_LOG_KINDS)
         self.emu = Emulation(scenario, name=RUN_NAME, handle_signals=False,
                              on_event=self._on_event)
@@ -65,8 +64,8 @@ class NetnsView:
         """Real time runs on its own."""
 
     def _on_event(self, t: float, node: str, kind: str, fields: dict) -> None:
-        if kind in self._wanted:  # called on the emulation's loop thread; deque is thread-safe
-            self._pending.append((t, kind, {**fields, "node": node}))
+        if kind in self._wanted:  # called on the emulation's loop thread
+            self._pending.add(t, kind, {**fields, "node": node})
 
     def position(self, i: int) -> tuple[float, float]:
         return tuple(self.emu.nodes()[i]["position"])
@@ -97,8 +96,7 @@ class NetnsView:
         route, complete = self._route(flow)
         counters = emu.counters()
         stats = Stats(0, 0, int(counters.get("frames_out", 0)))
-        events = tuple(self._formatter.entry(t, k, f) for t, k, f in self._pending)
-        self._pending.clear()
+        events = self._pending.drain()
         linked = {(i, j) for i, j, _ in links} | {(j, i) for i, j, _ in links}
         gaps = route_gaps(route, lambda a, b: (a, b) in linked)
         return Picture(now, nodes, links, route, complete, selected,

@@ -33,6 +33,7 @@ LOG_STYLE = {
     "links": "#87d7af",    # sea green
     "nodes": "bold #ffffff",
 }
+LOG_FOLDED = "#a8a8a8 italic"  # a line that sums up events too many to list
 LOG_BAD = {  # kinds that report something lost, in the colour of the thing lost
     "route_broken": ROUTE_BROKEN, "route_discovery_failed": ROUTE_BROKEN,
     "route_expired": ROUTE_BROKEN, "route_removed": ROUTE_BROKEN,

@@ -14,12 +14,12 @@ from collections import deque
 from ..scenario import Scenario
 from ..sim import Simulation
 from .link_meter import LinkMeter
-from .log_format import EventFormatter
+from .log_format import EventBuffer, EventFormatter
 from .view import (ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats,
                    describe_scenario, metric_text, route_gaps)
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
-PENDING_EVENTS = 400  # newest raw events kept between two pictures
+PENDING_EVENTS = 1000  # events listed per picture; more are only counted
 
 
 class SimView:
@@ -34,7 +34,7 @@ class SimView:
         self._index_of = dict(self.sim.index_of)
         self._order = {name: i for i, name in enumerate(world.names)}
         self._formatter = EventFormatter({a: n for a, n in zip(world.addresses, world.names)})
-        self._pending: deque[tuple[float, str, dict]] = deque(maxlen=PENDING_EVENTS)
+        self._pending = EventBuffer(self._formatter, PENDING_EVENTS)
         self._pdr: deque[float] = deque(maxlen=HISTORY)
         self._overhead: deque[float] = deque(maxlen=HISTORY)
         self._last_control = 0
@@ -70,7 +70,7 @@ class SimView:
         self._last_control = m.control_packets
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
-        self._pending.append((t, kind, fields))
+        self._pending.add(t, kind, fields)
 
     def position(self, i: int) -> tuple[float, float]:
         return self.sim.position(i, self.sim.now)
@@ -111,7 +111,7 @@ class SimView:
         m = sim.metrics
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
                       tuple(self._pdr), tuple(self._overhead))
-        events = self._drain()
+        events = self._pending.drain()
         links = self.meter.qualities()
         fer = self.meter.fer
         gaps = route_gaps(route, lambda a, b: (a, b) in fer)
@@ -155,9 +155,3 @@ class SimView:
         order = self._order
         rows.sort(key=lambda row: order.get(row.dst, 1 << 30))
         return tuple(rows)
-
-    def _drain(self) -> tuple[LogEntry, ...]:
-        entry = self._formatter.entry
-        out = tuple(entry(t, kind, f) for t, kind, f in self._pending)
-        self._pending.clear()
-        return out

@@ -61,12 +61,17 @@ class FlowInfo:
     stop: float = float("inf")  # no packet from then on
 
 
+FOLDED = "folded"  # the kind of a log entry that only counts events (too many to list)
+
+
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     t: float
     kind: str
     nodes: tuple[str, ...]
     text: str
+    counts: tuple[tuple[str, int], ...] = ()  # FOLDED entries: events by kind, none listed
+    t_end: float | None = None  # FOLDED entries: the last event counted
 
     @property
     def category(self) -> str:
