@@ -238,7 +238,8 @@ class MeshApp(App[None]):
         elif not picture.route_complete:
             state = " · no route"
         else:
-            state = f" · {len(picture.route) - 1} hops"
+            hops = len(picture.route) - 1
+            state = f" · {hops} hop{'s' if hops != 1 else ''}"
         if picture.now >= f.stop:
             state += f" · ended at {f.stop:.1f} s"
         return text + state + delivered

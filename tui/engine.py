@@ -226,7 +226,7 @@ class EngineThread:
 
     def _summarise(self) -> None:
         self._summarised = True
-        self._want_picture = True
+        self._post_picture()  # the state at the end, before the protocols are stopped
         result = self.view.summary()
         if result is not None:
             self.post(Summary(result, self.header.generation))
