@@ -259,7 +259,7 @@ def map_colours(panel: MapPanel, picture: Picture, chars: str) -> set[tuple[int,
 
 async def test_map_roles_have_distinct_colours_and_a_legend():
     app = line_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         await app.settled()
         panel = app.query_one("#map", MapPanel)
         a, b, far = node("a", 100, 50), node("b", 900, 50), node("c", 1900, 50)
@@ -358,7 +358,7 @@ def undirected(pairs) -> set[tuple[int, int]]:
 
 async def test_links_are_those_shadowing_leaves_and_rated_by_what_they_deliver(tmp_path):
     app = MeshApp(sim_factory(spec_file(tmp_path, SHADOWED)), paused=True, start_at=20.0)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         await app.settled()
         picture = app.last_picture
         sim = app.engine.view.sim
@@ -375,7 +375,7 @@ async def test_links_are_those_shadowing_leaves_and_rated_by_what_they_deliver(t
 
 async def test_collisions_turn_links_poor(tmp_path):
     app = MeshApp(sim_factory(spec_file(tmp_path, SATURATED)), paused=True, start_at=8.0)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         await app.settled()
         picture = app.last_picture
         channel = app.engine.view.sim.channel
@@ -457,7 +457,7 @@ async def test_flow_waiting_to_start_says_when():
     start = Simulation(load_scenario("broch")).world.flows[0].start
     assert start > 1.0  # Broch's flows start at random times in the first 180 s
     app = MeshApp(sim_factory("broch"), paused=True)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48)):
         await app.settled()
         subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
         assert f"starts at {start:.1f} s" in subtitle
@@ -466,7 +466,7 @@ async def test_flow_waiting_to_start_says_when():
 
 async def test_flooding_is_not_reported_as_no_route():
     app = MeshApp(sim_factory("line", protocol="flooding"), paused=True, start_at=8.0)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         await app.settled()
         subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
         assert "no route" not in subtitle

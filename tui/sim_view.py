@@ -15,8 +15,8 @@ from ..scenario import Scenario
 from ..sim import Simulation
 from .link_meter import LinkMeter
 from .log_format import EventBuffer, EventFormatter
-from .view import (ALL_LOG_KINDS, LogEntry, NodeInfo, Picture, RouteRow, Stats,
-                   describe_scenario, metric_text, route_gaps)
+from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
+                   metric_text, route_gaps)
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 1000  # events listed per picture; more are only counted
