@@ -247,3 +247,16 @@ def test_netns_batteries_drain_and_run_out_like_the_simulators():
     assert (e2 - e1) == pytest.approx(3 * idle_w * (t2 - t1), rel=0.02)
     assert len(deaths) == 3 and all(f["reason"] == "battery" for f in deaths)
     assert total == pytest.approx(3 * 0.008, rel=1e-6)  # every battery drained, no more
+
+
+@pytest.mark.parametrize("shadowing", ["link", "frame"])
+def test_asking_for_the_links_never_changes_a_run(shadowing):
+    over = ["scenario.duration=20", f"radio.shadowing={shadowing}"]
+    quiet = Simulation(load_scenario("zigbee-home", over)).run()
+    watched = Simulation(load_scenario("zigbee-home", over))
+    for t in (0.3, 1.7, 4.1, 9.9, 15.2):
+        watched.run_until(t)
+        watched.channel.links(watched.now)
+    result = watched.run()
+    for key in ("sent", "delivered", "control_packets", "drops", "energy_j", "events"):
+        assert result[key] == quiet[key], key

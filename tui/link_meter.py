@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..medium.spatial import SpatialGrid
 
 WINDOW_S = 5.0        # simulated seconds of frames a link's ratio is computed over
 BUCKET_S = 1.0        # the window moves in steps of this many seconds
@@ -145,18 +144,8 @@ class LinkMeter:
                 if (sim.nodes[i].alive and sim.nodes[j].alive
                         and (reaches is None or reaches(i, j, now))):
                     fer[(i, j)] = fer[(j, i)] = 0.0
-        elif sim.scenario.radio.shadowing == "frame":
-            fer = self._median_links(now)
         else:
-            # links() queries the spatial grid, which rebuilds itself at the time it is asked
-            # about; asked at a time of the viewer's choosing, the engine's grid could list
-            # candidates in another order and change the run. So it is lent a grid of its own.
-            engine_grid = channel.grid
-            channel.grid = SpatialGrid(channel.reach, sim.max_speed)
-            try:
-                fer = links(now)
-            finally:
-                channel.grid = engine_grid
+            fer = links(now)  # a pure query of the medium: watching never changes the run
         self.fer = fer
         self.pairs = sorted({(i, j) if i < j else (j, i) for i, j in fer})
         self._links_at = now
@@ -164,26 +153,6 @@ class LinkMeter:
         for i, j in fer:
             reach[i].append(j)
         self._reach = [tuple(r) for r in reach]
-
-    def _median_links(self, now: float) -> dict[tuple[int, int], float]:
-        """With a new shadowing draw per frame a link has no fixed shadowing: the links are the
-        pairs whose median power reaches sensitivity, each with 1 - FER at that power (what
-        ``links()`` means in this mode, computed here without touching the medium's random
-        numbers)."""
-        sim = self.sim
-        channel = sim.channel
-        nodes = sim.nodes
-        grid = SpatialGrid(channel.reach, sim.max_speed)
-        fer: dict[tuple[int, int], float] = {}
-        for i in range(sim.n):
-            if not nodes[i].alive:
-                continue
-            x, y = sim.position(i, now)
-            for j in grid.candidates(x, y, now, sim.position, sim.n):
-                if (j != i and nodes[j].alive and (i, j) not in channel.blocked
-                        and channel.median_rx_dbm(i, j, now) >= channel.sens_dbm):
-                    fer[(i, j)] = 1.0 - channel.link_quality(i, j, now)
-        return fer
 
     def qualities(self) -> tuple[tuple[int, int, float], ...]:
         """Every link that exists with its live quality: the worse of its two directions'

@@ -115,7 +115,8 @@ class RadioChannel(Channel):
         self.rng = random.Random(f"{host.seed}:channel")
         self._rx_dbm = propagation.rx_power_dbm
         self._sigma = propagation.sigma_db
-        self._gauss = self.rng.gauss if shadowing == "frame" else self._link_shadow
+        self.frame_shadowing = shadowing == "frame"
+        self._gauss = self.rng.gauss if self.frame_shadowing else self._link_shadow
         self._link_db: dict[tuple[int, int], float] = {}
         self._link_pair: tuple[int, int] = (0, 0)
         self._fer = profile.frame_error_rate
@@ -268,17 +269,20 @@ class RadioChannel(Channel):
         """Every directed link at time ``t`` with its frame error rate for a ``psdu``-byte
         frame without interference: pairs whose received power (with the link's shadowing in
         ``"link"`` mode, the median in ``"frame"`` mode) reaches sensitivity. This is what the
-        medium applies to every frame on the link, on both backends."""
+        medium applies to every frame on the link, on both backends. A pure query: it draws no
+        random number and leaves the engine's spatial grid alone, so asking never changes a
+        run."""
         host = self.host
         nodes = host.nodes
         noise = self.profile.noise_floor_dbm
-        shadow = self._sigma if self._gauss is not self.rng.gauss else 0.0
+        shadow = 0.0 if self.frame_shadowing else self._sigma  # never draws a random number
+        grid = SpatialGrid(self.reach, host.max_speed)  # the engine's grid keeps its timing
         out: dict[tuple[int, int], float] = {}
         for i in range(self.n):
             if not nodes[i].alive:
                 continue
             xi, yi = self._pos[i](t)
-            for j in self.grid.candidates(xi, yi, t, host.position, self.n):
+            for j in grid.candidates(xi, yi, t, host.position, self.n):
                 if j == i or not nodes[j].alive or (i, j) in self.blocked:
                     continue
                 xj, yj = self._pos[j](t)
