@@ -144,7 +144,7 @@ _CORE: tuple[EventKind, ...] = (
     )),
 )
 
-AODV, DSDV = "aodv", "dsdv"
+AODV, DSDV, GPSR = "aodv", "dsdv", "gpsr"
 POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
 
 _PROTOCOL: tuple[EventKind, ...] = (
@@ -198,6 +198,13 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("mode", str, "full (periodic dump) or incremental (triggered)"),
         _f("entries", int, "entries in the update, the sender's own included"),
     ), (DSDV,)),
+    EventKind("gpsr_perimeter", "a data packet entered or left perimeter mode at this node", (
+        NODE,
+        UID,
+        DST,
+        _f("entered", bool, "True: it enters perimeter mode here; False: it goes back to greedy "
+                            "mode (or straight to the destination, a neighbour)"),
+    ), (GPSR,)),
 )
 
 EVENTS: dict[str, EventKind] = {e.kind: e for e in (*_CORE, *_PROTOCOL)}

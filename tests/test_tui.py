@@ -6,6 +6,7 @@ import asyncio
 import math
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -17,6 +18,7 @@ from meshnet.scenario import load_scenario
 from meshnet.sim import Simulation
 from meshnet.tui.app import MeshApp
 from meshnet.tui.event_log import EventLog
+from meshnet.tui import palette
 from meshnet.tui.help_screen import HelpScreen
 from meshnet.tui.summary_screen import SummaryScreen
 from meshnet.tui.launch import protocol_cycle, sim_factory
@@ -265,13 +267,15 @@ async def test_map_roles_have_distinct_colours_and_a_legend():
         a, b, far = node("a", 100, 50), node("b", 900, 50), node("c", 1900, 50)
         dead = node("d", 1500, 90, alive=False)
 
-        def pic(links=(), route=(), complete=True, selected=2):
+        def pic(links=(), route=(), complete=True, selected=2, modes=()):
             return Picture(0.0, (a, b, far, dead), tuple(links), route, complete, selected,
-                           (), Stats())
+                           (), Stats(), hop_modes=modes)
 
         role = {
             "route": map_colours(panel, pic([(0, 1, 1.0)], (0, 1)), BRAILLE),
             "broken route": map_colours(panel, pic([(0, 1, 1.0)], (0, 1), False), BRAILLE),
+            "perimeter hop": map_colours(panel, pic([(0, 1, 1.0)], (0, 1), modes=("perimeter",)),
+                                         BRAILLE),
             "good link": map_colours(panel, pic([(0, 1, 1.0)]), BRAILLE),
             "fair link": map_colours(panel, pic([(0, 1, 0.6)]), BRAILLE),
             "poor link": map_colours(panel, pic([(0, 1, 0.1)]), BRAILLE),
@@ -288,6 +292,7 @@ async def test_map_roles_have_distinct_colours_and_a_legend():
         bottom = panel.render().plain.splitlines()[-1]
         for word in ("route", "broken", "good", "fair", "poor", "selected", "dead"):
             assert word in bottom
+        assert "perimeter" not in bottom  # only where hops have modes (GPSR)
 
 
 # Static ZigBee nodes 60 m apart with 8 dB of quasi-static shadowing: some close pairs cannot hear
@@ -474,6 +479,66 @@ async def test_flooding_is_not_reported_as_no_route():
         sent, got = sim.metrics.per_flow_sent[0], sim.metrics.per_flow_delivered[0]
         assert sent > 0 and f"{got}/{sent} delivered" in subtitle
         assert "flooding" in subtitle
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+
+
+async def test_gpsr_shows_the_last_packets_hops_and_their_modes():
+    # flow 0 of gpsr-void (n1 -> n38) crosses the void: greedy forwarding meets a local maximum
+    app = MeshApp(sim_factory("gpsr-void", protocol="gpsr"), paused=True, start_at=15.0)
+    async with app.run_test(size=(160, 48)):
+        await app.settled()
+        picture = app.last_picture
+        assert picture.packet_state == "delivered" and picture.route_complete
+        assert picture.route[0] == 0 and picture.route[-1] == 37
+        assert len(picture.hop_modes) == len(picture.route) - 1
+        greedy, perimeter = picture.hop_modes.count("greedy"), picture.hop_modes.count("perimeter")
+        assert greedy and perimeter
+        subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
+        path = " → ".join(picture.nodes[i].name for i in picture.route)
+        assert f"last packet: {path} (greedy {greedy}, perimeter {perimeter})" in subtitle
+        # drawn hop by hop: greedy hops in the route's colour, perimeter hops in their own
+        panel = app.query_one("#map", MapPanel)
+        colours = map_colours(panel, picture, BRAILLE)
+        assert {hex_rgb(palette.ROUTE), hex_rgb(palette.PERIMETER)} <= colours
+        no_perimeter = replace(picture, hop_modes=("greedy",) * (greedy + perimeter))
+        assert hex_rgb(palette.PERIMETER) not in map_colours(panel, no_perimeter, BRAILLE)
+        assert "━perimeter" in panel.render().plain.splitlines()[-1]  # the legend names it
+
+
+async def test_flooding_shows_the_chain_of_copies_that_reached_the_destination():
+    app = MeshApp(sim_factory("line", protocol="flooding"), paused=True, start_at=8.0)
+    async with app.run_test(size=(160, 30)):
+        await app.settled()
+        picture = app.last_picture
+        assert picture.route == tuple(range(10)) and picture.route_complete
+        assert picture.hop_modes == ()  # flooding has no modes
+        subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
+        assert "last packet: n1 → n2 → n3 → n4 → n5 → n6 → n7 → n8 → n9 → n10 ·" in subtitle
+        assert hex_rgb(palette.ROUTE) in map_colours(app.query_one("#map", MapPanel), picture,
+                                                     BRAILLE)
+
+
+@pytest.mark.parametrize("name, protocol, duration", [("gpsr-void", "gpsr", 20.0),
+                                                      ("line", "flooding", 10.0)])
+def test_following_packets_does_not_change_the_run(name, protocol, duration):
+    plain = Simulation(load_scenario(name, [f"scenario.duration={duration}"], protocol=protocol))
+    expected = plain.run()
+    view = SimView(load_scenario(name, [f"scenario.duration={duration}"], protocol=protocol))
+    t, followed = 0.0, 0
+    while t < duration:
+        t += 0.37
+        view.advance(t)
+        followed += bool(view.picture(0, int(t / 4) % len(view.flows)).packet_state)
+    assert followed
+    view.sim.finish()
+    got = view.sim.result()
+    for key in ("wall_s", "events_per_s"):
+        expected.pop(key)
+        got.pop(key)
+    assert got == expected
 
 
 async def test_dsdv_unreachable_destinations_show_infinity_not_255():

@@ -31,7 +31,7 @@ from .map_panel import MapPanel
 from .status_bar import StatusBar, format_speed
 from .summary_screen import SummaryScreen
 from .table_panel import RoutingTable
-from .view import Picture
+from .view import Picture, packet_text
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MOVE_FRACTION = 1 / 40  # one arrow press moves a node this fraction of the area's longer side
@@ -228,7 +228,7 @@ class MeshApp(App[None]):
         if picture.now < f.start:
             return f"{text} · starts at {f.start:.1f} s"
         if h.per_packet:  # no table to follow: each packet finds its own way
-            return f"{text} · {h.protocol} forwards packet by packet{delivered}"
+            return f"{text} · {h.protocol}{packet_text(picture)}{delivered}"
         if picture.route_gaps:
             k = picture.route_gaps[0]
             a, b = picture.route[k], picture.route[k + 1]

@@ -36,10 +36,13 @@ def _style(spec: str) -> Style | None:
 LINK_PRIORITY = {"good": 1, "fair": 2, "poor": 3}  # where lines cross, the worse link shows
 
 
-def legend(width: int) -> Text:
-    """The map's legend in at most ``width`` cells: as many entries as fit, in order."""
+def legend(width: int, modes: bool = False) -> Text:
+    """The map's legend in at most ``width`` cells: as many entries as fit, in order (GPSR's
+    perimeter hops only with ``modes``)."""
     out = Text(no_wrap=True, overflow="crop")
     for symbol, style, name, _ in palette.LEGEND:
+        if name == "perimeter" and not modes:
+            continue
         need = len(symbol) + len(name) + (1 if out else 0)
         if out.cell_len + need > width:
             break
@@ -213,7 +216,8 @@ class MapPanel(Widget):
         if picture is None or width < 4 or height < 2:
             return None
         canvas = Canvas(width, height)
-        key = legend(width - 2) if height >= LEGEND_MIN_HEIGHT else Text("")
+        key = (legend(width - 2, bool(picture.hop_modes)) if height >= LEGEND_MIN_HEIGHT
+               else Text(""))
         map_rows = height - 1 if key else height  # the legend has the bottom row to itself
         x0, y0, x1, y1 = self._bounds(picture)
         # Braille dots are about square: 2 per cell across, 4 per cell down. Leave one cell of
@@ -242,6 +246,11 @@ class MapPanel(Widget):
             # a hop whose link is gone (a node moved, shadowing, a death): broken, on top
             canvas.lines(xy[hops[:-1][gap]], xy[hops[1:][gap]], ROUTE_PRIORITY + 1,
                          f"bold {palette.ROUTE_BROKEN}")
+            # GPSR: hops of the last packet in perimeter mode
+            peri = np.array([m == "perimeter" for m in picture.hop_modes], dtype=bool)
+            if peri.any() and len(peri) == len(hops) - 1:
+                canvas.lines(xy[hops[:-1][peri]], xy[hops[1:][peri]], ROUTE_PRIORITY + 2,
+                             f"bold {palette.PERIMETER}")
         self._cells = [(dx >> 1, dy >> 2) for dx, dy in dots]
         self._draw_nodes(canvas, picture)
         if key:

@@ -12,6 +12,7 @@ from __future__ import annotations
 # --- the map
 ROUTE = "#00d7ff"          # the selected flow's route, hop by hop (cyan)
 ROUTE_BROKEN = "#d787ff"   # a route that stops short of its destination (violet)
+PERIMETER = "#ffff5f"      # a GPSR hop the last packet made in perimeter mode (yellow)
 LINK_GOOD = "#5fd75f"      # links by quality (green, amber, red)
 LINK_FAIR = "#ffaf00"
 LINK_POOR = "#ff5f5f"
@@ -57,6 +58,7 @@ LINK_COLOUR = {"good": LINK_GOOD, "fair": LINK_FAIR, "poor": LINK_POOR}
 LEGEND: tuple[tuple[str, str, str, str], ...] = (
     ("━", f"bold {ROUTE}", "route", "route of the selected flow"),
     ("━", f"bold {ROUTE_BROKEN}", "broken", "route that stops short of its destination"),
+    ("━", f"bold {PERIMETER}", "perimeter", "GPSR: a hop of the last packet in perimeter mode"),
     ("━", LINK_GOOD, "good", f"link delivering ≥ {GOOD_AT:.0%} of its frames (last seconds)"),
     ("━", LINK_FAIR, "fair", f"link delivering {FAIR_AT:.0%} … {GOOD_AT:.0%} of its frames"),
     ("━", LINK_POOR, "poor", f"link delivering < {FAIR_AT:.0%} of its frames"),

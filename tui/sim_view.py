@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from ..event_schema import EVENTS
 from ..scenario import Scenario
 from ..sim import Simulation
 from .link_meter import LinkMeter
@@ -20,6 +21,23 @@ from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_s
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 1000  # events listed per picture; more are only counted
+TRACED = 4  # packets of the selected flow followed at once (the newest ones)
+
+
+class PacketTrace:
+    """One data packet of the selected flow, followed through the bus (per-packet protocols)."""
+
+    __slots__ = ("uid", "src", "hops", "txs", "perimeter", "state", "path", "modes")
+
+    def __init__(self, uid: int, src: int) -> None:
+        self.uid = uid
+        self.src = src
+        self.hops: list[list] = []  # unicast: [from, to, mode], the last attempt of each node
+        self.txs: list[tuple[float, int]] = []  # broadcasts: (time, node), in order
+        self.perimeter = False  # GPSR: the packet is in perimeter mode now
+        self.state = ""  # "delivered" or "lost" once it is over
+        self.path: tuple[int, ...] = ()
+        self.modes: tuple[str, ...] = ()
 
 
 class SimView:
@@ -41,6 +59,19 @@ class SimView:
         self._next_sample = 1.0
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
         self.meter = LinkMeter(self.sim)
+        # Per-packet protocols: follow the selected flow's newest packets hop by hop.
+        self._node_of = {n.name: n.index for n in self.sim.nodes}
+        self._flow_id = self.flows[0].id if self.flows else -1
+        self._tracing: dict[int, PacketTrace] = {}  # uid -> trace, the newest TRACED packets
+        self._shown: PacketTrace | None = None  # the newest packet that is over
+        self._modes = self.protocol in EVENTS["gpsr_perimeter"].emitted_by
+        if self.per_packet:
+            bus = self.sim.bus
+            bus.subscribe(self._on_sent, ("data_sent",))
+            bus.subscribe(self._on_tx, ("data_tx",))
+            bus.subscribe(self._on_delivered, ("data_delivered",))
+            bus.subscribe(self._on_dropped, ("data_dropped",))
+            bus.subscribe(self._on_perimeter, ("gpsr_perimeter",))
         self.sim.run_until(0.0)
 
     # --- time ------------------------------------------------------------------------------
@@ -71,6 +102,76 @@ class SimView:
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
+
+    # --- the selected flow's packets (per-packet protocols) --------------------------------
+    def _on_sent(self, t: float, kind: str, fields: dict) -> None:
+        if fields["flow"] == self._flow_id:
+            tracing = self._tracing
+            tracing[fields["uid"]] = PacketTrace(fields["uid"], self._node_of[fields["node"]])
+            if len(tracing) > TRACED:
+                del tracing[next(iter(tracing))]
+
+    def _on_tx(self, t: float, kind: str, fields: dict) -> None:
+        trace = self._tracing.get(fields["uid"])
+        if trace is None:
+            return
+        i = self._node_of[fields["node"]]
+        j = self._index_of.get(fields["next_hop"])
+        if j is None:  # a broadcast (flooding)
+            trace.txs.append((t, i))
+            return
+        mode = "perimeter" if trace.perimeter else "greedy"
+        hops = trace.hops
+        if hops and hops[-1][0] == i:  # the same node again (a failed hop): its last try counts
+            hops[-1] = [i, j, mode]
+        else:
+            hops.append([i, j, mode])
+
+    def _on_perimeter(self, t: float, kind: str, fields: dict) -> None:
+        trace = self._tracing.get(fields["uid"])
+        if trace is not None:
+            trace.perimeter = fields["entered"]
+
+    def _on_delivered(self, t: float, kind: str, fields: dict) -> None:
+        trace = self._tracing.get(fields["uid"])
+        if trace is not None:
+            self._finish(trace, "delivered", t, self._node_of[fields["node"]])
+
+    def _on_dropped(self, t: float, kind: str, fields: dict) -> None:
+        trace = self._tracing.get(fields["uid"])
+        if trace is not None and fields["uid"] not in self.sim.live:  # its last copy is gone
+            self._finish(trace, "lost", t, self._node_of[fields["node"]])
+
+    def _finish(self, trace: PacketTrace, state: str, t: float, at: int) -> None:
+        del self._tracing[trace.uid]
+        trace.state = state
+        if trace.hops:  # unicast: the hops as they were made
+            trace.path = (trace.hops[0][0], *(h[1] for h in trace.hops))
+            trace.modes = tuple(h[2] for h in trace.hops) if self._modes else ()
+        elif state == "delivered":
+            trace.path = self._copy_chain(trace, t, at)
+        if self._shown is None or trace.uid > self._shown.uid:
+            self._shown = trace
+
+    def _copy_chain(self, trace: PacketTrace, t: float, at: int) -> tuple[int, ...]:
+        """The chain of broadcast copies that reached ``at`` at ``t``: walk back from it, each
+        node having heard the earliest copy sent by a node in reach (the last copy sent before
+        ``t``, for ``at`` itself)."""
+        linked = self.meter.fer
+        path = [at]
+        before = t
+        first = False  # the delivering node takes the newest copy, the others the earliest
+        while path[-1] != trace.src:
+            here = path[-1]
+            heard = [(s, i) for s, i in trace.txs if s <= before and i not in path]
+            near = [(s, i) for s, i in heard if (i, here) in linked] or heard
+            if not near:
+                break
+            s, i = min(near) if first else max(near)
+            path.append(i)
+            before, first = s, True
+            before -= 1e-12  # strictly earlier than this node's own copy
+        return tuple(reversed(path))
 
     def position(self, i: int) -> tuple[float, float]:
         return self.sim.position(i, self.sim.now)
@@ -107,18 +208,31 @@ class SimView:
         now = sim.now
         nodes = tuple(NodeInfo(n.name, n.address, *sim.position(n.index, now), n.alive)
                       for n in sim.nodes)
-        route, complete = self._route(flow)
         m = sim.metrics
+        flow_id = self.flows[flow % len(self.flows)].id if self.flows else -1
+        packet_state, modes = "", ()
+        if self.per_packet:
+            if flow_id != self._flow_id:  # another flow: follow its packets from now on
+                self._flow_id = flow_id
+                self._tracing.clear()
+                self._shown = None
+            shown = self._shown
+            route, complete = (shown.path, shown.state == "delivered") if shown else ((), False)
+            if shown is not None:
+                packet_state, modes = shown.state, shown.modes
+        else:
+            route, complete = self._route(flow)
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
                       tuple(self._pdr), tuple(self._overhead))
         events = self._pending.drain()
         links = self.meter.qualities()
         fer = self.meter.fer
-        gaps = route_gaps(route, lambda a, b: (a, b) in fer)
-        flow_id = self.flows[flow % len(self.flows)].id if self.flows else -1
+        # a packet's path is history: its hops are not checked against the links of now
+        gaps = () if self.per_packet else route_gaps(route, lambda a, b: (a, b) in fer)
         return Picture(now, nodes, links, route, complete, selected,
                        self._table(selected, now), stats, events, gaps,
-                       m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id])
+                       m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id],
+                       packet_state, modes)
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""

@@ -107,6 +107,10 @@ class Picture:
     route_gaps: tuple[int, ...] = ()  # hops k (route[k] -> route[k + 1]) with no link now
     flow_sent: int = 0  # packets of the selected flow generated so far
     flow_delivered: int = 0  # ... and delivered
+    # Per-packet protocols (no table to follow): ``route`` is the path of the flow's most recent
+    # finished packet, ``route_complete`` whether it arrived, and for GPSR each hop's mode.
+    packet_state: str = ""  # "" (no packet followed yet), "delivered" or "lost"
+    hop_modes: tuple[str, ...] = ()  # "greedy" / "perimeter", one per hop of ``route``
 
 
 class EngineView(Protocol):
@@ -150,6 +154,21 @@ def metric_text(metric: object) -> str:
         if metric >= UNREACHABLE or not math.isfinite(metric):
             return "∞"
     return str(metric)
+
+
+def packet_text(picture: Picture) -> str:
+    """Per-packet protocols: the path of the flow's last packet, as ``, last packet: n3 → n7 →
+    n12 (greedy 2, perimeter 1)`` (or `` forwards packet by packet`` before one is over)."""
+    if not picture.packet_state:
+        return " forwards packet by packet"
+    names = picture.nodes
+    path = " → ".join(names[i].name for i in picture.route)
+    if picture.packet_state == "lost":
+        return f", last packet: {path} lost" if path else ", last packet lost"
+    modes = picture.hop_modes
+    counts = (f" (greedy {modes.count('greedy')}, perimeter {modes.count('perimeter')})"
+              if modes else "")
+    return f", last packet: {path}{counts}"
 
 
 def route_gaps(route: tuple[int, ...], linked) -> tuple[int, ...]:

@@ -23,6 +23,9 @@ know D), ``gpsr_local_maximum`` (greedy only, ``perimeter = false``), ``gpsr_unr
 again), ``gpsr_ttl`` (``max_perimeter_hops`` spent; the IP TTL guards every packet as well),
 ``gpsr_bad_header`` (the header did not decode).
 
+Event: ``gpsr_perimeter`` {uid, dst, entered} where a packet enters perimeter mode (``entered``
+True) and where it leaves it (False: back in greedy mode, or handed straight to D).
+
 Departures from the paper: positions are integer millimetres (see :mod:`.wire`); the header also
 names the transmitting node, because on netns the packet reaches the agent through a TUN device
 without the link-layer source; a counter of perimeter hops bounds perimeter walks that mobility
@@ -131,10 +134,13 @@ class GPSR(Protocol):
         if dst in nbrs:  # the last hop: D needs no header (and its stack gets the packet as sent)
             if meta:
                 meta.pop(self.name, None)
+            if header.perimeter:  # a direct hop to D is a greedy one
+                ctx.emit("gpsr_perimeter", uid=packet.uid, dst=dst, entered=False)
             return dst
         if header.perimeter:
             if planar.d2(me, header.dst) < planar.d2(header.lp, header.dst):
                 header = wire.Header(wire.GREEDY, header.dst, perimeter_hops=header.perimeter_hops)
+                ctx.emit("gpsr_perimeter", uid=packet.uid, dst=dst, entered=False)
             else:
                 return self._perimeter(packet, header, me, nbrs, prev_hop, failed_at)
         best = self._greedy(me, header.dst, nbrs)
@@ -166,6 +172,7 @@ class GPSR(Protocol):
             return None
         peri = wire.Header(wire.PERIMETER, header.dst, perimeter_hops=header.perimeter_hops,
                            lp=me, lf=me, e0=(self.ctx.address, first))
+        self.ctx.emit("gpsr_perimeter", uid=packet.uid, dst=packet.dst, entered=True)
         return self._perimeter_hop(packet, peri, first)
 
     def _perimeter(self, packet: Packet, header: wire.Header, me: wire.Point,
