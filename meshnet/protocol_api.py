@@ -75,6 +75,40 @@ class TimerHandle(_TypingProtocol):
     def cancel(self) -> None: ...
 
 
+class Timers:
+    """The timers of one protocol instance: each is forgotten once it fired, ``cancel_all``
+    (from ``stop()``) cancels the rest, and a callback never runs while ``running`` is False.
+    Delays below zero (a deadline just passed) fire at once."""
+
+    def __init__(self, ctx: "NodeContext") -> None:
+        self.ctx = ctx
+        self.running = False
+        self._pending: set[Any] = set()
+
+    def later(self, delay: float, fn: Callable[..., Any], *args: Any) -> "TimerHandle":
+        box: list[Any] = []
+
+        def fire() -> None:
+            self._pending.discard(box[0])
+            if self.running:
+                fn(*args)
+
+        handle = self.ctx.call_later(max(0.0, delay), fire)
+        box.append(handle)
+        self._pending.add(handle)
+        return handle
+
+    def cancel(self, handle: "TimerHandle") -> None:
+        handle.cancel()
+        self._pending.discard(handle)
+
+    def cancel_all(self) -> None:
+        self.running = False
+        for handle in list(self._pending):
+            handle.cancel()
+        self._pending.clear()
+
+
 class RouteTable(_TypingProtocol):
     """The node's forwarding table. The backend mirrors it where it must (kernel table on netns)
     and publishes route_added / route_changed / route_removed events on the bus."""
@@ -246,5 +280,5 @@ def _coerce(proto: str, key: str, value: Any, default: Any) -> Any:
 
 __all__ = [
     "BROADCAST", "DecodeError", "Packet", "Protocol", "ProtocolConfigError", "Route",
-    "NodeContext", "RouteTable", "TimerHandle", "build_params", "field",
+    "NodeContext", "RouteTable", "TimerHandle", "Timers", "build_params", "field",
 ]

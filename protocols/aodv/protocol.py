@@ -62,7 +62,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol
+from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol, Timers
 
 from . import wire
 from .duplicates import DuplicateCache
@@ -117,7 +117,7 @@ class AODV(Protocol):
         self.rerr_limit = RateLimiter(p.rerr_rate_limit)
         self.discoveries: dict[str, Discovery] = {}
         self._mirrored: dict[str, tuple[str, int, float]] = {}  # dst -> (next hop, hops, expires)
-        self._timers: set[Any] = set()
+        self._timers = Timers(ctx)
         self._wake_at: float | None = None
         self._wake_timer: Any = None
         self._last_broadcast = float("-inf")
@@ -144,7 +144,7 @@ class AODV(Protocol):
         self._rreq_id = self._memory["rreq_id"] = value
 
     def start(self) -> None:
-        self._running = True
+        self._running = self._timers.running = True
         p: AodvParams = self.params
         memory = self._memory
         if "seq" in memory:  # restarted: resume, one sequence number further
@@ -154,9 +154,9 @@ class AODV(Protocol):
             self.seq, self.rreq_id = self._seq, self._rreq_id  # from now on it is a restart
             if p.reboot_wait:
                 self._reboot_until = self.ctx.now + p.delete_period
-                self._later(p.delete_period, self._reboot_wait_over)
+                self._timers.later(p.delete_period, self._reboot_wait_over)
         if p.enable_hello:
-            self._later(self.ctx.random.uniform(0, p.hello_interval), self._hello_tick)
+            self._timers.later(self.ctx.random.uniform(0, p.hello_interval), self._hello_tick)
 
     @property
     def rebooting(self) -> bool:
@@ -168,7 +168,7 @@ class AODV(Protocol):
             return
         left = self._reboot_until - self.ctx.now
         if left > 1e-9:  # data we could not forward restarted the wait
-            self._later(left, self._reboot_wait_over)
+            self._timers.later(left, self._reboot_wait_over)
             return
         self._reboot_until = None
         for e in self.table:
@@ -183,9 +183,7 @@ class AODV(Protocol):
 
     def stop(self) -> None:
         self._running = False
-        for t in list(self._timers):
-            t.cancel()
-        self._timers.clear()
+        self._timers.cancel_all()
         if self._wake_timer is not None:
             self._wake_timer.cancel()
         self._wake_timer = self._wake_at = None
@@ -202,20 +200,6 @@ class AODV(Protocol):
         self.neighbors = Neighbors()
         self._mirrored.clear()
         self._reboot_until = None
-
-    def _later(self, delay: float, fn: Any, *args: Any) -> Any:
-        """A timer that is forgotten once it fired and cancelled by stop()."""
-        box: list[Any] = []
-
-        def fire() -> None:
-            self._timers.discard(box[0])
-            if self._running:
-                fn(*args)
-
-        handle = self.ctx.call_later(max(0.0, delay), fire)
-        box.append(handle)
-        self._timers.add(handle)
-        return handle
 
     # --- control plane ------------------------------------------------------------------------
 
@@ -385,7 +369,7 @@ class AODV(Protocol):
                               hop_count=0, lifetime_ms=_ms(p.allowed_hello_loss * p.hello_interval))
             self._broadcast(wire.encode(hello), jitter=False)
         jitter = self.ctx.random.uniform(0, p.broadcast_jitter) if p.broadcast_jitter > 0 else 0.0
-        self._later(p.hello_interval - jitter, self._hello_tick)
+        self._timers.later(p.hello_interval - jitter, self._hello_tick)
 
     def _heard_from(self, neighbor: str) -> None:
         """Any message from a neighbour proves the link (RFC §6.10) and gives a one-hop route to
@@ -575,7 +559,7 @@ class AODV(Protocol):
     def _send_rreq(self, d: Discovery) -> None:
         p, now = self.params, self.ctx.now
         if not self.rreq_limit.allow(now):
-            d.timer = self._later(self.rreq_limit.next_free(now) - now, self._send_rreq, d)
+            d.timer = self._timers.later(self.rreq_limit.next_free(now) - now, self._send_rreq, d)
             return
         self.seq = seq_next(self.seq)
         self.rreq_id = (self.rreq_id + 1) & 0xFFFFFFFF
@@ -596,7 +580,7 @@ class AODV(Protocol):
         else:
             wait = p.net_traversal_time * (2 ** d.tries_at_max)  # binary exponential back-off
             d.tries_at_max += 1
-        d.timer = self._later(wait, self._discovery_timeout, d)
+        d.timer = self._timers.later(wait, self._discovery_timeout, d)
 
     def _discovery_timeout(self, d: Discovery) -> None:
         if self.discoveries.get(d.dst) is not d:
@@ -620,8 +604,7 @@ class AODV(Protocol):
     def _discovery_over(self, dst: str) -> Discovery | None:
         d = self.discoveries.pop(dst, None)
         if d is not None and d.timer is not None:
-            d.timer.cancel()
-            self._timers.discard(d.timer)
+            self._timers.cancel(d.timer)
         return d
 
     # --- route bookkeeping --------------------------------------------------------------------
@@ -719,7 +702,7 @@ class AODV(Protocol):
     def _broadcast(self, payload: bytes, jitter: bool) -> None:
         delay = self.params.broadcast_jitter
         if jitter and delay > 0:
-            self._later(self.ctx.random.uniform(0, delay), self._broadcast_now, payload)
+            self._timers.later(self.ctx.random.uniform(0, delay), self._broadcast_now, payload)
         else:
             self._broadcast_now(payload)
 

@@ -37,7 +37,7 @@ import dataclasses
 import functools
 from typing import Any, Callable
 
-from meshnet.protocol_api import BROADCAST, Packet, Protocol
+from meshnet.protocol_api import BROADCAST, Packet, Protocol, Timers
 
 from . import wire
 from .cost import (Key, add_cost, cmmbcr_key, hop_cost, mmbcr_key, mtpr_key, needed_power,
@@ -90,7 +90,7 @@ class PowerRouting(Protocol):
         self._mirrored: dict[str, tuple[str, int, float]] = {}  # dst -> next hop, hops, expires
         self._last_rrep: dict[str, tuple[wire.RREP, bool]] = {}  # neighbour -> (RREP, resent)
         self._rerr_at: dict[str, float] = {}
-        self._timers: set[Any] = set()
+        self._timers = Timers(ctx)
         self._running = False
         self._key: Callable[[int, int, int], Key] = self.route_key()
 
@@ -117,19 +117,17 @@ class PowerRouting(Protocol):
         self._rreq_id = self._memory["rreq_id"] = value
 
     def start(self) -> None:
-        self._running = True
+        self._running = self._timers.running = True
         if "seq" in self._memory:  # revived: continue above the numbers neighbours remember
             self.rreq_id = self._memory.get("rreq_id", 0)
             self.seq = seq_next(self._memory["seq"])
         else:
             self.seq, self.rreq_id = 0, 0
-        self._later(self.ctx.random.uniform(0, _TICK), self._tick)
+        self._timers.later(self.ctx.random.uniform(0, _TICK), self._tick)
 
     def stop(self) -> None:
         self._running = False
-        for t in list(self._timers):
-            t.cancel()
-        self._timers.clear()
+        self._timers.cancel_all()
         for d in self.discoveries.values():
             if d.timer is not None:
                 d.timer.cancel()
@@ -138,20 +136,6 @@ class PowerRouting(Protocol):
         self.queue = RequestQueue(self.params.queue_len, self.params.queue_timeout)
         self.table.clear()
         self._mirrored.clear()
-
-    def _later(self, delay: float, fn: Any, *args: Any) -> Any:
-        """A timer forgotten once it fired and cancelled by stop()."""
-        box: list[Any] = []
-
-        def fire() -> None:
-            self._timers.discard(box[0])
-            if self._running:
-                fn(*args)
-
-        handle = self.ctx.call_later(max(0.0, delay), fire)
-        box.append(handle)
-        self._timers.add(handle)
-        return handle
 
     # --- links and power ----------------------------------------------------------------------
 
@@ -244,11 +228,11 @@ class PowerRouting(Protocol):
                 key, src, cost, hops, battery, msg.ttl)
         if is_dst:
             if req.pending is None:
-                req.pending = self._later(p.reply_wait, self._reply, ident)
+                req.pending = self._timers.later(p.reply_wait, self._reply, ident)
             return
         if req.pending is None and req.forwards < p.max_forwards and req.ttl > 1:
             jitter = self.ctx.random.uniform(0, p.forward_jitter) if p.forward_jitter > 0 else 0.0
-            req.pending = self._later(jitter, self._forward_rreq, ident)
+            req.pending = self._timers.later(jitter, self._forward_rreq, ident)
 
     def _forward_rreq(self, ident: tuple[str, int]) -> None:
         req = self.requests.get(ident)
@@ -413,7 +397,7 @@ class PowerRouting(Protocol):
         self.ctx.emit("rreq_sent", dst=d.dst, orig=me, rreq_id=self.rreq_id, ttl=p.net_diameter,
                       forwarded=False)
         wait = p.reply_wait + p.discovery_timeout * 2 ** d.tries
-        d.timer = self._later(wait, self._discovery_timeout, d)
+        d.timer = self._timers.later(wait, self._discovery_timeout, d)
 
     def _discovery_timeout(self, d: Discovery) -> None:
         if self.discoveries.get(d.dst) is not d:
@@ -430,8 +414,7 @@ class PowerRouting(Protocol):
     def _discovery_over(self, dst: str) -> Discovery | None:
         d = self.discoveries.pop(dst, None)
         if d is not None and d.timer is not None:
-            d.timer.cancel()
-            self._timers.discard(d.timer)
+            self._timers.cancel(d.timer)
         return d
 
     def _release(self, dst: str) -> None:
@@ -529,7 +512,7 @@ class PowerRouting(Protocol):
         self.requests.expire(now)
         for packet in self.queue.expire(now):
             self.ctx.drop(packet, "queue_timeout")
-        self._later(_TICK, self._tick)
+        self._timers.later(_TICK, self._tick)
 
     # --- introspection ------------------------------------------------------------------------
 
