@@ -57,14 +57,15 @@ class EventBus:
 
 
 class TraceWriter:
-    """Writes every event as one JSON line. Output is byte-identical for the same run."""
+    """Writes every event as one JSON line. Output is byte-identical for the same run. Times and
+    positions are written at full precision, so the trace alone reproduces every position."""
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self._dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=False).encode
 
     def __call__(self, t: float, kind: str, fields: dict) -> None:
-        record: dict[str, Any] = {"t": round(t, 9), "ev": kind}
+        record: dict[str, Any] = {"t": t, "ev": kind}
         record.update(fields)
         self._stream.write(self._dumps(record))
         self._stream.write("\n")

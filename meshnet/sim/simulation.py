@@ -93,17 +93,17 @@ class Simulation:
 
     def _schedule_mobility(self) -> None:
         for i, traj in enumerate(self.trajectories):
-            for seg in traj.segments:
-                if 0 < seg.t0 <= self.duration:
+            for seg in traj.segments:  # the first one too: the trace starts with every position
+                if seg.t0 <= self.duration:
                     self.sched.call_at(seg.t0, self._moved, i, seg)
 
     def _moved(self, i: int, seg) -> None:
         if self.trajectories[i].segment_at(seg.t0) is not seg:
             return  # superseded by a manual move
         if self.bus.wants("node_moved"):
-            self.bus.emit(self.sched.now, "node_moved", {
-                "node": self.nodes[i].name, "x": round(seg.x0, 3), "y": round(seg.y0, 3),
-                "vx": round(seg.vx, 3), "vy": round(seg.vy, 3)})
+            self.bus.emit(self.sched.now, "node_moved", {  # full precision: the trace alone
+                "node": self.nodes[i].name, "x": seg.x0, "y": seg.y0,  # gives every position
+                "vx": seg.vx, "vy": seg.vy})
 
     def _sample_links(self) -> None:
         now = self.sched.now
@@ -215,7 +215,7 @@ class Simulation:
         self.channel.moved()
         if self.bus.wants("node_moved"):
             self.bus.emit(self.sched.now, "node_moved",
-                          {"node": node.name, "x": round(x, 3), "y": round(y, 3), "vx": 0, "vy": 0})
+                          {"node": node.name, "x": float(x), "y": float(y), "vx": 0.0, "vy": 0.0})
 
     def kill(self, ref: int | str, reason: str = "killed") -> None:
         node = self.node(ref)
