@@ -298,9 +298,7 @@ class SimNode:
             except Exception as exc:
                 self.protocol_failed(exc)
             return
-        packet = frame.packet
-        if frame.dst_index < 0:
-            packet = packet.copy()
+        packet = frame.packet.copy()  # each hop owns its packet: the sender's stays as it sent it
         if not self.alive:
             sim.drop(self, packet, "node_dead")
             return
