@@ -382,14 +382,18 @@ def test_mtpr_over_namespaces_delivers_on_reduced_power_hops():
     channel, per-neighbour power applied to every frame, routes in the kernel tables."""
     from meshnet.netns.emulation import Emulation
 
-    with Emulation(SCENARIO, name="pwr", overrides=["nodes.battery_j=0"]) as emu:
-        time.sleep(15.0)
+    # half the scenario's rate, starting after the kernels' IPv6 start-up frames: the test is
+    # about power control, not about how often the backbone's hidden terminals collide
+    # (real-time jitter draws another sample each run)
+    with Emulation(SCENARIO, name="pwr", overrides=["nodes.battery_j=0", "traffic.0.rate=1",
+                                                     "traffic.0.start=4"]) as emu:
+        time.sleep(17.0)
         pinned = emu._call(lambda: [dict(a.protocol._pinned) for a in emu.runtime.agents])
         routes = emu.node("n1").routes()
         result = emu.finish()
     assert result["protocol_errors"] == 0 and result["malformed_control"] == 0
     # real time on a shared machine: the first discoveries may need a retry
-    assert result["sent"] > 80 and result["pdr"] > 0.75, result["drops"]
+    assert result["sent"] > 40 and result["pdr"] > 0.75, result["drops"]
     assert "10.99.0.16" in {dst for dst, _len, _via in routes}  # n1 -> n16 in the kernel
     backbone = [level for i in (4, 5, RELAY) for level in pinned[i].values()]  # n5, n6, n7
     assert backbone and max(backbone) < FULL  # its 80 m hops need -3 dBm, not 0
