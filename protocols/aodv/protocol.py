@@ -62,14 +62,14 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol, Timers
+from meshnet.protocol_api import (BROADCAST, DecodeError, Packet, Protocol, RequestQueue,
+                                  Timers)
 
 from . import wire
 from .duplicates import DuplicateCache
 from .neighbors import Neighbors
 from .params import AodvParams
 from .rate_limit import RateLimiter
-from .request_queue import RequestQueue
 from .routing_table import RouteEntry, RouteState, RoutingTable, seq_diff, seq_newer, seq_next
 
 _NOT_UNICAST = {"0.0.0.0", BROADCAST}

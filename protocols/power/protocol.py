@@ -37,13 +37,13 @@ import dataclasses
 import functools
 from typing import Any, Callable
 
-from meshnet.protocol_api import BROADCAST, Packet, Protocol, Timers
+from meshnet.protocol_api import BROADCAST, Packet, Protocol, RequestQueue, Timers
 
 from . import wire
 from .cost import (Key, add_cost, cmmbcr_key, hop_cost, mmbcr_key, mtpr_key, needed_power,
                    quantise_battery, required_level)
 from .params import CmmbcrParams, PowerParams
-from .tables import (Link, Request, RequestQueue, Requests, RouteEntry, seq_newer, seq_next)
+from .tables import Link, Request, Requests, RouteEntry, seq_newer, seq_next
 
 _NOT_UNICAST = {"0.0.0.0", BROADCAST}
 _TICK = 0.5  # s between housekeeping rounds

@@ -1,13 +1,11 @@
-"""Per-node state of the power-aware protocols: routes, neighbour links, RREQs seen, and the
-buffer of packets waiting for a discovery."""
+"""Per-node state of the power-aware protocols: routes, neighbour links and RREQs seen (the
+buffer of packets waiting for a discovery is protocol_api.RequestQueue, shared with AODV)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
-
-from meshnet.protocol_api import Packet
 
 from .cost import Key
 from .wire import BATTERY_FULL
@@ -98,38 +96,3 @@ class Requests:
             del items[key]
             if req.pending is not None:
                 req.pending.cancel()
-
-
-class RequestQueue:
-    """Data packets waiting for a route, bounded in length (the oldest makes room) and in
-    waiting time."""
-
-    def __init__(self, max_len: int, timeout: float) -> None:
-        self.max_len = max_len
-        self.timeout = timeout
-        self._items: deque[tuple[float, Packet]] = deque()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def enqueue(self, packet: Packet, now: float) -> list[Packet]:
-        evicted = []
-        while len(self._items) >= self.max_len:
-            evicted.append(self._items.popleft()[1])
-        self._items.append((now + self.timeout, packet))
-        return evicted
-
-    def take(self, dst: str) -> list[Packet]:
-        out = [p for _, p in self._items if p.dst == dst]
-        if out:
-            self._items = deque(item for item in self._items if item[1].dst != dst)
-        return out
-
-    def expire(self, now: float) -> list[Packet]:
-        out = []
-        while self._items and self._items[0][0] <= now:
-            out.append(self._items.popleft()[1])
-        return out
-
-    def destinations(self) -> set[str]:
-        return {p.dst for _, p in self._items}
