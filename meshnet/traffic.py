@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .mobility.ns2 import parse_number
 from .scenario import MAX_RATE, MAX_UDP_PAYLOAD, Scenario, ScenarioError
 
 
@@ -107,13 +108,7 @@ _SECONDS = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12
 
 
 def _number(text: str, what: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise TrafficFileError(f"{where}: {what} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise TrafficFileError(f"{where}: {what} {text!r} is not a finite number")
-    return value
+    return parse_number(text, what, where, TrafficFileError)
 
 
 def _parse_rate(text: str, where: str) -> float:

@@ -61,13 +61,15 @@ def _read_trace(text_or_path: str | os.PathLike) -> tuple[str, str]:
         raise MobilityError(f"{path}: cannot read trace: {reason}") from None
 
 
-def _trace_number(text: str, what: str, where: str) -> float:
+def parse_number(text: str, what: str, where: str,
+                 error: type[Exception] = MobilityError) -> float:
+    """A finite number from an ns-2 file, or ``error`` naming ``where`` (FILE:LINE)."""
     try:
         value = float(text)
     except ValueError:
-        raise MobilityError(f"{where}: {what} {text!r} is not a number") from None
+        raise error(f"{where}: {what} {text!r} is not a number") from None
     if not math.isfinite(value):
-        raise MobilityError(f"{where}: {what} {text!r} is not a finite number")
+        raise error(f"{where}: {what} {text!r} is not a finite number")
     return value
 
 
@@ -114,13 +116,13 @@ def parse_ns2_trace(
             axis = match["axis"]
             if axis not in ("X_", "Y_", "Z_"):
                 raise MobilityError(f"{where}: unknown coordinate {axis!r}: expected X_, Y_ or Z_")
-            coords.setdefault(node, {})[axis] = _trace_number(match["value"], axis, where)
+            coords.setdefault(node, {})[axis] = parse_number(match["value"], axis, where)
             first_seen.setdefault(node, where)
         elif line.startswith("$ns_"):
             match = _NS_AT.match(line)
             if not match:
                 raise MobilityError(f"{where}: {_NS_AT_SYNTAX}")
-            t = _trace_number(match["time"], "time", where)
+            t = parse_number(match["time"], "time", where)
             if t < 0.0:
                 raise MobilityError(f"{where}: time {t:g} is negative")
             command = match["command"].strip()
@@ -138,9 +140,9 @@ def parse_ns2_trace(
             args = cmd["args"].split()
             if len(args) != 3:
                 raise MobilityError(f"{where}: setdest needs X Y SPEED, got {len(args)} values")
-            x = _trace_number(args[0], "x", where)
-            y = _trace_number(args[1], "y", where)
-            speed = _trace_number(args[2], "speed", where)
+            x = parse_number(args[0], "x", where)
+            y = parse_number(args[1], "y", where)
+            speed = parse_number(args[2], "speed", where)
             if speed < 0.0:
                 raise MobilityError(f"{where}: speed {speed:g} is negative")
             moves.setdefault(node, []).append(Ns2Move(t, x, y, speed, where))
