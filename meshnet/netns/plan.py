@@ -9,7 +9,6 @@ a unit-disk plan without them (tests, benchmarks) and ``with_radio`` puts a radi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -135,7 +134,3 @@ def _protocol(protocol: str | type | None, params: dict) -> tuple[type | None, A
     from meshnet.protocol_api import build_params
 
     return protocol, build_params(protocol, params)
-
-
-def positions_changed(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
-    return len(a) != len(b) or any(math.dist(p, q) > 1e-6 for p, q in zip(a, b))
