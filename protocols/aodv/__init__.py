@@ -1,7 +1,8 @@
 """AODV, Ad hoc On-Demand Distance Vector routing (RFC 3561), as a sans-I/O meshnet plug-in.
 
 Modules, in the spirit of ns-3's aodv module: :mod:`.protocol` (routing logic), :mod:`.wire`
-(message formats), :mod:`.routing_table`, :mod:`.request_queue` (packets waiting for a route),
+(message formats), :mod:`.routing_table` (packets waiting for a route wait in
+``meshnet.protocol_api.RequestQueue``, shared with the power-aware protocols),
 :mod:`.neighbors` (hello liveness), :mod:`.duplicates` (RREQ duplicate detection),
 :mod:`.rate_limit` and :mod:`.params` (tunables).
 """
