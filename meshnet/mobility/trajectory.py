@@ -105,6 +105,14 @@ class Trajectory:
             seg = self._seek(t)
         return seg
 
+    def segment_end(self, t: float) -> float:
+        """When the segment in force at time ``t`` ends (``inf`` for the last one): until then
+        the node moves in a straight line, so callers may cache the segment."""
+        seg = self._current
+        if t >= self._next_t0 or t < seg.t0:
+            self._seek(t)
+        return self._next_t0
+
     def set_position(self, t: float, x: float, y: float) -> None:
         """Teleport the node to ``(x, y)`` at time ``t``; it stays there from then on.
 
