@@ -110,6 +110,32 @@ TRAFFIC_SCHEMA: dict[str, tuple] = {
     "file": (str, "", None, "a path to a traffic file written by ns-2's cbrgen "
              "(kind = 'ns2-cbrgen')"),
 }
+TRAFFIC_SCHEMA.update({
+    "group": (str, "", None, "the name of a [[groups]] entry: a multicast flow to that group"),
+    "src": ((int, str), "", None, "the source node (number or name) of a multicast flow"),
+})
+MULTICAST_ONLY = ("group", "src")  # keys of a multicast flow; it has no pairs or random flows
+
+
+def _multicast_address(v: str) -> bool:
+    """A routable IPv4 multicast group: 224.0.1.0 .. 239.255.255.255 (224.0.0.0/24 is the
+    link-local block of RFC 5771, left to link-local protocols such as mDNS and IGMP)."""
+    parts = v.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return False
+    octets = [int(p) for p in parts]
+    return all(o <= 255 for o in octets) and 224 <= octets[0] <= 239 and octets[:3] != [224, 0, 0]
+
+
+GROUP_SCHEMA: dict[str, tuple] = {
+    "name": (str, "", lambda v: v.strip() != "", "a non-empty group name"),
+    "address": (str, "", _multicast_address,
+                "an IPv4 multicast address in 224.0.1.0-239.255.255.255, e.g. 239.1.1.1"),
+    "members": (list, [], None, "a list of node numbers or names (members from t = 0)"),
+    "joins": (list, [], None, "a list of {node = N, at = SECONDS} (a node joins at a time)"),
+    "leaves": (list, [], None, "a list of {node = N, at = SECONDS} (a node leaves at a time)"),
+}
+
 # what an ns2-cbrgen file gives (endpoints, sizes, rates, start times) cannot also be set
 NS2_CBRGEN_FROM_FILE = ("flows", "pairs", "rate", "size", "start", "jitter")
 
@@ -140,6 +166,7 @@ class Scenario:
     protocol: Section
     trace: Section
     traffic: list[Section]
+    groups: list[Section] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -166,6 +193,7 @@ class Scenario:
             sec: Section = getattr(self, name)
             out[name] = {**sec.values, **sec.extra}
         out["traffic"] = [dict(t.values) for t in self.traffic]
+        out["groups"] = [dict(g.values) for g in self.groups]
         return out
 
 
@@ -245,9 +273,9 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
     for (parts, value), ov in parsed:
         _apply_override(raw, parts, value, ov)
     for section in raw:
-        if section not in SCHEMA and section != "traffic":
+        if section not in SCHEMA and section not in ("traffic", "groups"):
             raise ScenarioError(f"{source}: unknown section [{section}]; allowed: "
-                                + ", ".join([*SCHEMA, "traffic"]))
+                                + ", ".join([*SCHEMA, "traffic", "groups"]))
     sections: dict[str, Section] = {}
     for name, schema in SCHEMA.items():
         table = raw.get(name, {})
@@ -264,20 +292,36 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
         if not isinstance(t, dict):
             raise ScenarioError(f"{source}: traffic.{i} must be a table")
         traffic.append(_validate_table(source, f"traffic.{i}", t, TRAFFIC_SCHEMA))
-    sc = Scenario(source=source, raw=raw, traffic=traffic, **sections)
+    groups = _validate_array(source, raw, "groups", GROUP_SCHEMA)
+    sc = Scenario(source=source, raw=raw, traffic=traffic, groups=groups, **sections)
     _cross_checks(sc)
     return sc
 
 
+def _validate_array(source: str, raw: dict, name: str, schema: dict) -> list[Section]:
+    """An array of tables (``[[name]]``), each validated against ``schema``."""
+    items = raw.get(name, [])
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise ScenarioError(f"{source}: {name} must be an array of tables ([[{name}]])")
+    out = []
+    for i, table in enumerate(items):
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{source}: {name}.{i} must be a table")
+        out.append(_validate_table(source, f"{name}.{i}", table, schema))
+    return out
+
+
 def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
-    if parts[0] == "traffic":
-        flows = raw.setdefault("traffic", [])
+    if parts[0] in ("traffic", "groups"):
+        flows = raw.setdefault(parts[0], [])
         if isinstance(flows, dict):
-            flows = raw["traffic"] = [flows]
+            flows = raw[parts[0]] = [flows]
         if len(parts) == 3 and parts[1].isdigit():
             idx = int(parts[1])
             if idx > len(flows):
-                raise ScenarioError(f"--set {text!r}: traffic has {len(flows)} entries")
+                raise ScenarioError(f"--set {text!r}: {parts[0]} has {len(flows)} entries")
             if idx == len(flows):
                 flows.append({})
             flows[idx][parts[2]] = value
@@ -288,7 +332,7 @@ def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
             for f in flows:
                 f[parts[1]] = value
             return
-        raise ScenarioError(f"--set {text!r}: use traffic.KEY or traffic.N.KEY")
+        raise ScenarioError(f"--set {text!r}: use {parts[0]}.KEY or {parts[0]}.N.KEY")
     if len(parts) != 2:
         raise ScenarioError(f"--set {text!r}: the key must be section.key")
     table = raw.setdefault(parts[0], {})
@@ -353,7 +397,11 @@ def _cross_checks(sc: Scenario) -> None:
     given_traffic = sc.raw.get("traffic", [])
     if isinstance(given_traffic, dict):
         given_traffic = [given_traffic]
+    _check_groups(sc)
     for i, t in enumerate(sc.traffic):
+        if t.group or t.src != "":
+            _check_multicast_flow(sc, i, given_traffic[i])
+            continue
         if t.kind == "ns2-cbrgen":
             if not t.file:
                 raise ScenarioError(f"{src}: traffic.{i}: kind = 'ns2-cbrgen' needs file = PATH "
@@ -373,3 +421,54 @@ def _cross_checks(sc: Scenario) -> None:
                 raise ScenarioError(f"{src}: traffic.{i}.pairs entry {p!r}: expected [src, dst]")
         if t.flows == 0 and not t.pairs:
             raise ScenarioError(f"{src}: traffic.{i} has neither flows > 0 nor pairs")
+
+
+def _check_groups(sc: Scenario) -> None:
+    """Group names and addresses are unique; joins and leaves are {node, at} tables. Node
+    references and the order of joins and leaves are checked when the world is built
+    (``meshnet.groups``), where node names are known."""
+    src = sc.source
+    names: dict[str, int] = {}
+    addresses: dict[str, int] = {}
+    for i, g in enumerate(sc.groups):
+        for seen, value, key in ((names, g.name, "name"), (addresses, g.address, "address")):
+            if value in seen:
+                raise ScenarioError(f"{src}: groups.{i}.{key} = {value!r} is already used by "
+                                    f"groups.{seen[value]}")
+            seen[value] = i
+        for key in ("joins", "leaves"):
+            for entry in g.values[key]:
+                if not (isinstance(entry, dict) and set(entry) == {"node", "at"}):
+                    raise ScenarioError(f"{src}: groups.{i}.{key} entry {entry!r}: expected "
+                                        f"{{node = N, at = SECONDS}}")
+                at = entry["at"]
+                if (isinstance(at, bool) or not isinstance(at, (int, float))
+                        or not math.isfinite(at) or at < 0):
+                    raise ScenarioError(f"{src}: groups.{i}.{key} entry {entry!r}: at must be "
+                                        f"a number of seconds >= 0")
+        if not (g.members or g.joins):
+            raise ScenarioError(f"{src}: groups.{i} ({g.name!r}) has no members and no joins")
+
+
+def _check_multicast_flow(sc: Scenario, i: int, given: dict) -> None:
+    src = sc.source
+    t = sc.traffic[i]
+    if not t.group:
+        raise ScenarioError(f"{src}: traffic.{i}.src is for multicast flows: set "
+                            f"traffic.{i}.group too (unicast flows use pairs or flows)")
+    if t.src == "":
+        raise ScenarioError(f"{src}: traffic.{i}: a multicast flow (group = {t.group!r}) needs "
+                            f"src = NODE")
+    if t.kind not in ("cbr", "poisson"):
+        raise ScenarioError(f"{src}: traffic.{i}: a multicast flow is kind 'cbr' or 'poisson' "
+                            f"(got {t.kind!r})")
+    for key in ("pairs", "flows", "file"):
+        if key in given:
+            raise ScenarioError(f"{src}: traffic.{i}.{key} does not apply to a multicast flow "
+                                f"(group = {t.group!r}, src = {t.src!r})")
+    if t.group not in {g.name for g in sc.groups}:
+        known = ", ".join(repr(g.name) for g in sc.groups) or "none"
+        raise ScenarioError(f"{src}: traffic.{i}.group = {t.group!r}: no such [[groups]] entry "
+                            f"(groups: {known})")
+    if t.stop < t.start:
+        raise ScenarioError(f"{src}: traffic.{i}.stop = {t.stop!r} is before start = {t.start!r}")
