@@ -1,4 +1,6 @@
-"""Application traffic: CBR and Poisson UDP flows between node pairs.
+"""Application traffic: CBR and Poisson UDP flows between node pairs, or from a source to a
+multicast group (``group = NAME`` and ``src = NODE`` in a ``[[traffic]]`` entry; the group's
+members are in ``[[groups]]``, see :mod:`meshnet.groups`).
 
 Flows are data (who sends to whom, how often, from when to when). Each backend turns them into
 packets: the simulator schedules one event per packet; the netns backend can also run real
@@ -17,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .groups import node_index as _node_index
 from .mobility.ns2 import parse_number
 from .scenario import MAX_RATE, MAX_UDP_PAYLOAD, Scenario, ScenarioError
 
@@ -33,6 +36,11 @@ class Flow:
     stop: float
     ttl: int
     spread: float = 0.0  # CBR only: each gap is uniform in (1 +- spread) / rate (ns-2's random_)
+    group: str = ""  # a multicast flow: the group's address (``dst`` is then -1)
+
+    @property
+    def multicast(self) -> bool:
+        return bool(self.group)
 
     def next_gap(self, rng: random.Random) -> float:
         """Time to the next packet: fixed for CBR (uniform around it with ``spread``),
@@ -43,17 +51,6 @@ class Flow:
         if self.spread:
             gap += gap * rng.uniform(-self.spread, self.spread)
         return gap
-
-
-def _node_index(sc: Scenario, names: list[str], ref, where: str) -> int:
-    n = len(names)
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        if 1 <= ref <= n:
-            return ref - 1
-        raise ScenarioError(f"{sc.source}: {where}: node number {ref} is not in 1..{n}")
-    if isinstance(ref, str) and ref in names:
-        return names.index(ref)
-    raise ScenarioError(f"{sc.source}: {where}: unknown node {ref!r} (use 1..{n} or n1..n{n})")
 
 
 # --- ns-2 cbrgen traffic files ---------------------------------------------------------------
@@ -340,6 +337,9 @@ def build_flows(sc: Scenario, names: list[str]) -> list[Flow]:
         if t.kind == "ns2-cbrgen":
             flows += _cbrgen_flows(sc, names, i, len(flows))
             continue
+        if t.group:
+            flows.append(_multicast_flow(sc, names, i, len(flows), rng))
+            continue
         pairs: list[tuple[int, int]] = []
         for p in t.pairs:
             s = _node_index(sc, names, p[0], f"traffic.{i}.pairs")
@@ -359,3 +359,14 @@ def build_flows(sc: Scenario, names: list[str]) -> list[Flow]:
             start = t.start + (rng.uniform(0, t.jitter) if t.jitter else 0.0)
             flows.append(Flow(len(flows), t.kind, s, d, float(t.rate), t.size, start, stop, t.ttl))
     return flows
+
+
+def _multicast_flow(sc: Scenario, names: list[str], i: int, flow_id: int,
+                    rng: random.Random) -> Flow:
+    t = sc.traffic[i]
+    src = _node_index(sc, names, t.src, f"traffic.{i}.src")
+    address = next(g.address for g in sc.groups if g.name == t.group)
+    stop = min(t.stop, sc.duration) if math.isfinite(t.stop) else sc.duration
+    start = t.start + (rng.uniform(0, t.jitter) if t.jitter else 0.0)
+    return Flow(flow_id, t.kind, src, -1, float(t.rate), t.size, start, stop, t.ttl,
+                group=address)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import mobility as mob
+from .groups import Membership, build_groups
 from .protocol_api import Protocol, ProtocolConfigError, build_params
 from .registry import UnknownProtocolError, load_protocol
 from .scenario import Scenario, ScenarioError
@@ -36,6 +37,7 @@ class World:
     protocol_cls: type[Protocol]
     protocol_params: object
     flows: list[Flow]
+    membership: Membership = field(default_factory=lambda: Membership([]))  # multicast groups
 
     @property
     def n(self) -> int:
@@ -104,6 +106,7 @@ def build_world(sc: Scenario) -> World:
         protocol_params = build_params(protocol_cls, sc.protocol.extra)
     except (UnknownProtocolError, ProtocolConfigError) as e:
         raise ScenarioError(f"{sc.source}: protocol: {e}") from None
+    membership = build_groups(sc, names)
     flows = build_flows(sc, names)
     return World(sc, names, [address_of(i) for i in range(n)], trajectories, profile,
-                 propagation, tx_power, protocol_cls, protocol_params, flows)
+                 propagation, tx_power, protocol_cls, protocol_params, flows, membership)
