@@ -1,0 +1,121 @@
+-- Helpers shared by meshnet's Wireshark dissectors (meshnet_<protocol>.lua).
+--
+-- Each dissector loads this file with `require "meshnet_common"`; Wireshark puts the folder of
+-- a plug-in (and of a `-X lua_script:` file) on package.path, so it is found beside them. Loaded
+-- on its own, as Wireshark does with every .lua file in the plug-in folder, it defines nothing.
+-- Written for Lua 5.2 (Wireshark 3.x/4.0) and 5.4 (Wireshark 4.2 and later): no bit operators.
+
+local M = {}
+
+-- A Proto with the expert fields every meshnet dissector reports through:
+--   malformed  the bytes do not follow the format (error, shown as a malformed frame)
+--   reserved   reserved bits are set (a note: meshnet sends them as zero and ignores them)
+-- `extra` adds protocol-specific ones: { key = ProtoExpert.new(...) }.
+function M.proto(filter, title, extra)
+    local proto = Proto(filter, title)
+    local ex = {
+        malformed = ProtoExpert.new(filter .. ".malformed", "Malformed " .. title .. " message",
+                                    expert.group.MALFORMED, expert.severity.ERROR),
+        reserved = ProtoExpert.new(filter .. ".reserved_set", "Reserved bits set",
+                                   expert.group.PROTOCOL, expert.severity.NOTE),
+    }
+    local list = { ex.malformed, ex.reserved }
+    for key, e in pairs(extra or {}) do
+        ex[key] = e
+        list[#list + 1] = e
+    end
+    proto.experts = list
+    return proto, ex
+end
+
+-- Report a malformed message on `item`, over `range` (nil: the whole item).
+function M.malformed(item, ex, range, text)
+    if range ~= nil then
+        item:add_tvb_expert_info(ex.malformed, range, text)
+    else
+        item:add_proto_expert_info(ex.malformed, text)
+    end
+end
+
+-- True if `tvb` holds at least `size` bytes from `offset`; otherwise reports the frame as
+-- malformed (naming `what`) and returns false, so no read ever runs past the end.
+function M.need(tvb, item, ex, offset, size, what)
+    local have = tvb:len() - offset
+    if have >= size then
+        return true
+    end
+    M.malformed(item, ex, have > 0 and tvb(offset) or nil,
+                string.format("%s truncated: %d bytes, need %d", what, math.max(have, 0), size))
+    return false
+end
+
+-- Report bytes left over after a message whose length is fixed by its own fields.
+function M.trailing(tvb, item, ex, offset, what)
+    local extra = tvb:len() - offset
+    if extra > 0 then
+        M.malformed(item, ex, tvb(offset),
+                    string.format("%d trailing byte(s) after the %s", extra, what))
+        return true
+    end
+    return false
+end
+
+-- "1 entry", "3 entries": `n` and the word that goes with it.
+function M.count(n, one, many)
+    return string.format("%d %s", n, n == 1 and one or many)
+end
+
+-- An int32 in millimetres, as text in metres.
+function M.metres(mm)
+    return string.format("%.3f m", mm / 1000)
+end
+
+-- Sets the Protocol and Info columns.
+function M.columns(pinfo, protocol, info)
+    pinfo.cols.protocol:set(protocol)
+    pinfo.cols.info:set(info)
+end
+
+-- Sets `dissect` as proto's dissector and registers it on UDP `port`.
+function M.udp_port(proto, port, dissect)
+    proto.dissector = dissect
+    DissectorTable.get("udp.port"):add(port, proto)
+end
+
+-- The dissector Wireshark has on UDP `port` before a meshnet one is registered there, else the
+-- one registered under `name`; nil if there is neither.
+function M.udp_port_owner(port, name)
+    local current = DissectorTable.get("udp.port"):get_dissector(port)
+    if current ~= nil then
+        return current
+    end
+    local ok, named = pcall(Dissector.get, name)
+    return ok and named or nil
+end
+
+-- Registers `proto` on UDP `port`, which Wireshark gives to dissector `previous` (e.g. "packetbb"
+-- on 269), and hands every datagram for which `is_ours(tvb)` is false back to that dissector: the
+-- port is shared, not taken.
+function M.share_udp_port(proto, port, previous, is_ours, dissect)
+    local fallback = M.udp_port_owner(port, previous)
+    M.udp_port(proto, port, function(tvb, pinfo, tree)
+        if fallback ~= nil and not is_ours(tvb) then
+            return fallback:call(tvb, pinfo, tree)
+        end
+        return dissect(tvb, pinfo, tree)
+    end)
+end
+
+-- Also tries `dissect` on UDP datagrams of other ports, taking those for which `looks_like(tvb)`
+-- holds (it must be strict: it sees everyone's traffic).
+function M.udp_heuristic(proto, looks_like, dissect)
+    proto:register_heuristic("udp", function(tvb, pinfo, tree)
+        if not looks_like(tvb) then
+            return false
+        end
+        dissect(tvb, pinfo, tree)
+        return true
+    end)
+end
+
+return M
