@@ -198,6 +198,7 @@ COMMAND_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("meshnet.netns.commands", ("emulate", "nodes", "exec", "shell", "clean")),
     ("meshnet.tui.commands", ("tui",)),
     ("meshnet.bench.commands", ("bench",)),
+    ("meshnet.wireshark.commands", ("wireshark-plugins",)),
 )
 
 
