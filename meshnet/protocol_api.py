@@ -8,17 +8,37 @@ it bytes.
 
 Addresses are dotted-quad IPv4 strings on every backend. ``BROADCAST`` is the limited broadcast
 address; a protocol passes it as a next hop to reach every one-hop neighbour.
+
+Multicast: a data packet whose ``dst`` is an IPv4 multicast group (224.0.0.0/4) goes to the
+protocol's ``on_multicast`` hook at every node that originates or receives a copy; the protocol
+hands it to local applications (``ctx.deliver``) and/or sends one copy on to all one-hop
+neighbours (``ctx.relay``). ``ctx.groups()`` and the ``on_join`` / ``on_leave`` hooks tell it
+which groups the node's applications are members of.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator, Protocol as _TypingProtocol
 
 BROADCAST = "255.255.255.255"
+_MULTICAST_PREFIXES = frozenset(f"{i}." for i in range(224, 240))
+
+
+def is_multicast(address: str) -> bool:
+    """True for an IPv4 multicast group (224.0.0.0/4); cheap, it is in the data path."""
+    return address[:4] in _MULTICAST_PREFIXES
+
+
+def is_link_local_group(address: str) -> bool:
+    """224.0.0.0/24 (RFC 5771: link-local scope, e.g. mDNS's 224.0.0.251). A mesh relaying such
+    a group across hops extends the link; it keeps the packet as sent (TTL included), since
+    receivers such as mDNS check for TTL 255."""
+    return address.startswith("224.0.0.")
 
 
 class DecodeError(ValueError):
@@ -215,6 +235,17 @@ class NodeContext(_TypingProtocol):
         """Remaining energy as a fraction in [0, 1] (1.0 where energy is not modelled)."""
     def emit(self, kind: str, **fields: Any) -> None:
         """Publish a protocol event (``rreq_sent``, ``route_discovery_failed`` …) on the bus."""
+    def groups(self) -> frozenset[str]:
+        """The multicast groups (addresses) this node's applications are members of now."""
+    def deliver(self, packet: Packet) -> None:
+        """Hand a multicast packet to this node's applications: a member of ``packet.dst``
+        receives it, a non-member ignores it (as a kernel does); the source's own packets are
+        not looped back. Call it once per packet (duplicate detection is the protocol's)."""
+    def relay(self, packet: Packet) -> None:
+        """Transmit a multicast packet to every one-hop neighbour (one link-layer broadcast).
+        At its source the packet leaves as the application sent it; a relayed copy has its TTL
+        decremented (except for link-local groups, see :func:`is_link_local_group`) and is
+        dropped as ``ttl`` when the TTL runs out."""
 
 
 class Protocol:
@@ -230,6 +261,7 @@ class Protocol:
     port: ClassVar[int] = 0
     reactive: ClassVar[bool] = False  # True: on_no_route buffers and discovers
     per_packet: ClassVar[bool] = False  # True: forward() decides every hop (flooding, GPSR)
+    multicast: ClassVar[bool] = False  # True: on_multicast routes multicast (SMF, ODMRP)
     description: ClassVar[str] = ""
 
     @dataclass
@@ -270,6 +302,25 @@ class Protocol:
         ``ctx.drop`` / ``ctx.hold``, or None silently to discard a redundant copy."""
         return None
 
+    # multicast
+    def on_multicast(self, packet: Packet, prev_hop: str | None) -> None:
+        """A multicast data packet was originated here (``prev_hop`` None) or a copy arrived
+        from neighbour ``prev_hop``. Act with ``ctx.deliver`` and ``ctx.relay``; a copy that
+        gets neither ends here. The default is a host without multicast routing, what a kernel
+        does on its own: the source transmits once, receivers deliver and relay nothing, so
+        only one-hop neighbours are reached. Multicast protocols set ``multicast = True``."""
+        if prev_hop is None:
+            self.ctx.relay(packet)
+        else:
+            self.ctx.deliver(packet)
+
+    def on_join(self, group: str) -> None:
+        """This node's applications joined multicast group ``group`` (after ``start``; the
+        groups at start are in ``ctx.groups()``)."""
+
+    def on_leave(self, group: str) -> None:
+        """This node's applications left multicast group ``group``."""
+
     # introspection for the TUI and tests
     def table_rows(self) -> list[dict[str, Any]]:
         """Rows of the routing table for display: dst, next_hop, metric, seqno, expires, state."""
@@ -278,6 +329,35 @@ class Protocol:
              "expires": r.expires, "state": "valid" if r.valid else "invalid"}
             for r in self.ctx.routes
         ]
+
+
+def multicast_id(packet: Packet, mode: str = "hash") -> bytes:
+    """The duplicate-detection key of a multicast data packet, as RFC 6621 §6 defines them for
+    IPv4. ``"id"`` (I-DPD): source, destination, protocol and IPv4 Identification. ``"hash"``
+    (H-DPD): an MD5 digest, truncated to 8 bytes, of the packet's invariant bytes (the IPv4
+    header without TOS, TTL and checksum, then everything after it), prefixed with the source
+    address so that two sources never collide.
+
+    On the netns backend ``packet.payload`` is the real IP packet. The simulator carries no
+    packet bytes; its packet ``uid`` (unique per generated packet) stands in for the IPv4
+    Identification, and the hash covers source, destination, uid and size."""
+    raw = packet.payload
+    if raw is not None and len(raw) >= 20 and raw[0] >> 4 == 4:
+        if mode == "id":
+            return bytes(raw[12:20]) + bytes(raw[9:10]) + bytes(raw[4:6])
+        invariant = bytes(raw[0:1]) + bytes(raw[2:8]) + bytes(raw[9:10]) + bytes(raw[12:])
+        return bytes(raw[12:16]) + hashlib.md5(invariant, usedforsecurity=False).digest()[:8]
+    src, dst = _packed(packet.src), _packed(packet.dst)
+    uid = (packet.uid & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+    if mode == "id":
+        return src + dst + b"\x11" + uid
+    digest = hashlib.md5(src + dst + uid + packet.size.to_bytes(4, "big"),
+                         usedforsecurity=False).digest()[:8]
+    return src + digest
+
+
+def _packed(address: str) -> bytes:
+    return bytes(int(part) for part in address.split("."))
 
 
 def build_params(protocol_cls: type[Protocol], values: dict[str, Any]) -> Any:
@@ -327,6 +407,6 @@ def _coerce(proto: str, key: str, value: Any, default: Any) -> Any:
 
 
 __all__ = [
-    "BROADCAST", "DecodeError", "Packet", "Protocol", "ProtocolConfigError", "Route",
+    "BROADCAST", "DecodeError", "is_link_local_group", "is_multicast", "multicast_id", "Packet", "Protocol", "ProtocolConfigError", "Route",
     "NodeContext", "RequestQueue", "RouteTable", "TimerHandle", "Timers", "build_params", "field",
 ]
