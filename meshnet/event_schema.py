@@ -137,6 +137,27 @@ _CORE: tuple[EventKind, ...] = (
         NODE, _f("reason", str, "why (killed, battery ...)"))),
     EventKind("node_revived", "a dead node came back with a fresh protocol instance", (
         NODE, _f("reason", str, "always revived"))),
+    EventKind("mcast_sent", "the application generated a multicast data packet", (
+        NODE,
+        UID,
+        _f("group", str, "multicast group address"),
+        _f("flow", int, "id of the traffic flow"),
+        _f("size", int, "payload bytes"),
+        _f("receivers", list[str], "names of the group's members when it was sent, the source "
+                                   "excluded: the nodes it should reach"),
+    )),
+    EventKind("mcast_tx", "a multicast data frame left a node (the source's or a relay's)", (
+        NODE, UID, _f("group", str, "multicast group address"))),
+    EventKind("mcast_delivered", "a multicast data packet reached an application of a member", (
+        NODE,
+        UID,
+        _f("group", str, "multicast group address"),
+        _f("hops", int, "hops travelled"),
+        _f("delay", float, "seconds from generation to delivery"),
+        _f("flow", int, "id of the traffic flow"),
+    )),
+    EventKind("mcast_dropped", "a copy of a multicast data packet was lost at a node", (
+        NODE, UID, _f("reason", str, "why (ttl, queue_full, node_dead ...)"))),
     EventKind("protocol_error", "a protocol callback raised; the backend kept running", (
         NODE,
         _f("error", str, "the exception as one line (type: message)"),
@@ -145,6 +166,7 @@ _CORE: tuple[EventKind, ...] = (
 )
 
 AODV, DSDV, GPSR = "aodv", "dsdv", "gpsr"
+SMF, ODMRP = "smf", "odmrp"
 POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
 
 _PROTOCOL: tuple[EventKind, ...] = (
@@ -205,6 +227,26 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("entered", bool, "True: it enters perimeter mode here; False: it goes back to greedy "
                             "mode (or straight to the destination, a neighbour)"),
     ), (GPSR,)),
+    EventKind("mcast_duplicate", "duplicate packet detection recognised a multicast copy this "
+                                 "node had already handled; it was neither delivered nor "
+                                 "relayed again", (
+        NODE, UID, _f("group", str, "multicast group address")), (SMF, ODMRP)),
+    EventKind("join_query_sent", "an ODMRP Join Query was broadcast (originated or relayed)", (
+        NODE,
+        _f("group", str, "multicast group address"),
+        _f("source", str, "the multicast source that originated it"),
+        _f("seq", int, "the source's sequence number"),
+        _f("forwarded", bool, "False when this node originated it"),
+    ), (ODMRP,)),
+    EventKind("join_reply_sent", "an ODMRP Join Reply was broadcast by a member or forwarder", (
+        NODE,
+        _f("group", str, "multicast group address"),
+        _f("sources", list[str], "the sources it answers for"),
+    ), (ODMRP,)),
+    EventKind("forwarding_group_joined", "the node became a forwarder of a group (FG_FLAG set)", (
+        NODE, _f("group", str, "multicast group address")), (ODMRP,)),
+    EventKind("forwarding_group_left", "the node's FG_FLAG for a group timed out", (
+        NODE, _f("group", str, "multicast group address")), (ODMRP,)),
 )
 
 EVENTS: dict[str, EventKind] = {e.kind: e for e in (*_CORE, *_PROTOCOL)}
