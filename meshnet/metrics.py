@@ -4,6 +4,9 @@ PDR counts every packet the application generated, including those dropped at th
 of a route or buffer. Each generated packet ends in exactly one state: delivered, dropped (last
 copy given up, with a reason) or still queued (a copy is in a queue, a discovery buffer or the
 air when the run ends).
+
+Multicast packets are counted apart (``result()["multicast"]``, see :class:`MulticastMetrics`):
+one packet has many receivers, so its delivery ratio is per receiver.
 """
 
 from __future__ import annotations
@@ -15,7 +18,92 @@ from typing import Any
 from .events import EventBus
 
 KINDS = ("data_sent", "data_delivered", "data_dropped", "ctrl_tx", "route_added",
-         "route_changed", "route_removed", "node_died")
+         "route_changed", "route_removed", "node_died", *("mcast_sent", "mcast_delivered",
+                                                           "mcast_tx", "mcast_dropped",
+                                                           "mcast_duplicate"))
+
+
+class MulticastMetrics:
+    """Multicast figures from the event stream.
+
+    - ``pdr``: deliveries to members ÷ Σ over packets sent of the members at send time (the
+      source excluded); a delivery counts once per (packet, member), and only at a node that
+      was a member when the packet was sent (``late_deliveries`` counts the others: nodes that
+      joined after it was sent);
+    - ``duplicate_deliveries``: a packet handed to the same node's applications again (a
+      protocol's duplicate detection should make this 0);
+    - ``duplicates_suppressed``: copies the protocols' duplicate detection recognised
+      (``mcast_duplicate``);
+    - ``data_tx`` and ``forwarding_overhead``: multicast data frames transmitted (source and
+      relays) and their number per delivery;
+    - ``control_overhead``: control packets per delivery (every control packet of the run).
+    """
+
+    def __init__(self, bus: EventBus) -> None:
+        self.sent = 0
+        self.expected = 0
+        self.receivers: dict[int, frozenset[str]] = {}
+        self.delivered: set[tuple[int, str]] = set()
+        self.counted = 0
+        self.late = 0
+        self.duplicate_deliveries = 0
+        self.delay_sum = 0.0
+        self.hops_sum = 0
+        self.suppressed = 0
+        self.data_tx = 0
+        self.drops: Counter[str] = Counter()
+        bus.subscribe(self._sent, ("mcast_sent",))
+        bus.subscribe(self._delivered, ("mcast_delivered",))
+        bus.subscribe(self._tx, ("mcast_tx",))
+        bus.subscribe(self._dropped, ("mcast_dropped",))
+        bus.subscribe(self._duplicate, ("mcast_duplicate",))
+
+    def _sent(self, t: float, kind: str, f: dict) -> None:
+        self.sent += 1
+        receivers = frozenset(f["receivers"])
+        self.receivers[f["uid"]] = receivers
+        self.expected += len(receivers)
+
+    def _delivered(self, t: float, kind: str, f: dict) -> None:
+        key = (f["uid"], f["node"])
+        if key in self.delivered:
+            self.duplicate_deliveries += 1
+            return
+        self.delivered.add(key)
+        if f["node"] not in self.receivers.get(f["uid"], ()):
+            self.late += 1
+            return
+        self.counted += 1
+        self.delay_sum += f["delay"]
+        self.hops_sum += f["hops"]
+
+    def _tx(self, t: float, kind: str, f: dict) -> None:
+        self.data_tx += 1
+
+    def _dropped(self, t: float, kind: str, f: dict) -> None:
+        self.drops[f["reason"]] += 1
+
+    def _duplicate(self, t: float, kind: str, f: dict) -> None:
+        self.suppressed += 1
+
+    def result(self, control_packets: int) -> dict[str, Any]:
+        n = self.counted
+        return {
+            "sent": self.sent,
+            "expected": self.expected,
+            "delivered": n,
+            "pdr": n / self.expected if self.expected else 0.0,
+            "mean_delay_s": self.delay_sum / n if n else 0.0,
+            "mean_hops": self.hops_sum / n if n else 0.0,
+            "late_deliveries": self.late,
+            "duplicate_deliveries": self.duplicate_deliveries,
+            "duplicates_suppressed": self.suppressed,
+            "data_tx": self.data_tx,
+            "forwarding_overhead": self.data_tx / n if n else (math.inf if self.data_tx else 0.0),
+            "control_overhead": (control_packets / n if n
+                                 else (math.inf if control_packets and self.sent else 0.0)),
+            "drops": dict(sorted(self.drops.items())),
+        }
 
 
 class MetricsCollector:
@@ -41,6 +129,7 @@ class MetricsCollector:
         bus.subscribe(self._ctrl, ("ctrl_tx",))
         bus.subscribe(self._route, ("route_added", "route_changed", "route_removed"))
         bus.subscribe(self._died, ("node_died",))
+        self.multicast = MulticastMetrics(bus)
 
     def _sent(self, t: float, kind: str, f: dict) -> None:
         self.sent += 1
@@ -106,4 +195,5 @@ class MetricsCollector:
             "first_death_s": deaths[0] if deaths else None,
             "half_death_s": deaths[half - 1] if len(deaths) >= half else None,
             "dead_nodes": len(deaths),
+            "multicast": self.multicast.result(self.control_packets),
         }
