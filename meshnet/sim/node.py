@@ -13,7 +13,8 @@ import traceback
 from typing import Any, Callable
 
 from ..medium import CTRL, DATA, IP_UDP_HEADER, Frame
-from ..protocol_api import BROADCAST, DecodeError, Packet, Protocol, Route
+from ..protocol_api import (BROADCAST, DecodeError, Packet, Protocol, Route, is_link_local_group,
+                            is_multicast)
 
 
 class SimRouteTable:
@@ -85,6 +86,7 @@ class SimNode:
         self._ip_option = 0  # the protocol's per-packet header travels as this IPv4 option
         self._on_data: Callable | None = None
         self._generation = 0  # bumped per protocol instance: timers of a dead instance never fire
+        self._mcast = sim.has_multicast  # multicast packets may exist in this run
 
     # --- lifecycle ---------------------------------------------------------------------------
     def attach(self, protocol: Protocol) -> None:
@@ -191,9 +193,34 @@ class SimNode:
             fields["node"] = self.name
             bus.emit(self.sim.sched.now, kind, fields)
 
+    def groups(self) -> frozenset[str]:
+        return self.sim.membership.groups_of(self.index, self.sim.sched.now)
+
+    def deliver(self, packet: Packet) -> None:
+        """To this node's applications: counted when the node is a member now; the source's
+        own packets are not looped back."""
+        if packet.hops > 0 and self.alive:
+            self.sim.deliver_multicast(self, packet)
+
+    def relay(self, packet: Packet) -> None:
+        """One link-layer broadcast of a multicast packet; a received copy loses one TTL."""
+        if not self.alive:
+            return
+        packet = packet.copy()
+        if packet.hops > 0 and not is_link_local_group(packet.dst):
+            if packet.ttl <= 1:
+                self.sim.drop(self, packet, "ttl")
+                return
+            packet.ttl -= 1
+        frame = Frame(DATA, self.index, BROADCAST, -1, packet, None, packet.size + IP_UDP_HEADER,
+                      0, None)
+        if not self.mac.enqueue(frame):
+            self.sim.drop(self, packet, "queue_full")
+
     # --- data plane --------------------------------------------------------------------------
     def originate(self, packet: Packet) -> None:
-        self.sim.custody(packet.uid, 1)
+        if not (self._mcast and is_multicast(packet.dst)):
+            self.sim.custody(packet.uid, 1)
         self._route(packet, None)
 
     def _route(self, packet: Packet, prev_hop: str | None) -> None:
@@ -205,6 +232,12 @@ class SimNode:
             self._deliver(packet, prev_hop)
             return
         proto = self.protocol
+        if self._mcast and is_multicast(packet.dst):
+            try:
+                proto.on_multicast(packet, prev_hop)
+            except Exception as exc:
+                self.protocol_failed(exc)
+            return
         if self._per_packet:
             self._handled = False
             try:
@@ -272,6 +305,8 @@ class SimNode:
             return
         packet = frame.packet
         sim.count_data_tx(self, frame)
+        if self._mcast and is_multicast(packet.dst):
+            return  # a broadcast: no custody, and a copy nobody heard is no loss by itself
         if ok:
             if receivers:
                 sim.custody(packet.uid, len(receivers) - 1)
@@ -303,8 +338,8 @@ class SimNode:
             sim.drop(self, packet, "node_dead")
             return
         packet.hops += 1
-        if packet.dst != self.address:
-            packet.ttl -= 1
+        if packet.dst != self.address and not (self._mcast and is_multicast(packet.dst)):
+            packet.ttl -= 1  # (a multicast relay decrements it when it sends a copy on)
             if packet.ttl <= 0:
                 sim.drop(self, packet, "ttl")
                 return

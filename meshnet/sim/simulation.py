@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..events import EventBus
 from ..metrics import MetricsCollector
-from ..protocol_api import Packet, ProtocolConfigError
+from ..protocol_api import Packet, ProtocolConfigError, is_multicast
 from ..scenario import Scenario, ScenarioError
 from ..world import World, build_world
 from ..medium import Channel, Frame, build_medium
@@ -38,6 +38,8 @@ class Simulation:
         self.trajectories = world.trajectories
         self.max_speed = max((t.max_speed for t in self.trajectories), default=0.0)
         self.index_of = {a: i for i, a in enumerate(world.addresses)}
+        self.membership = world.membership
+        self.has_multicast = bool(world.membership) or any(f.group for f in world.flows)
         self.metrics = MetricsCollector(self.bus)
         self.live: dict[int, int] = {}  # uid -> copies in custody (queues, buffers, the air)
         self._uid = 0
@@ -77,6 +79,12 @@ class Simulation:
         now = self.sched.now
         src = self.nodes[flow.src]
         self._uid += 1
+        if flow.group:
+            self._generate_multicast(flow, src, now)
+            nxt = now + flow.next_gap(rng)
+            if nxt < flow.stop:
+                self.sched.call_at(nxt, self._generate, flow, rng)
+            return
         packet = Packet(self._uid, src.address, self.world.addresses[flow.dst], flow.size, now,
                         ttl=flow.ttl, flow=flow.id)
         bus = self.bus
@@ -90,6 +98,32 @@ class Simulation:
         nxt = now + flow.next_gap(rng)
         if nxt < flow.stop:
             self.sched.call_at(nxt, self._generate, flow, rng)
+
+    def _generate_multicast(self, flow, src: SimNode, now: float) -> None:
+        packet = Packet(self._uid, src.address, flow.group, flow.size, now, ttl=flow.ttl,
+                        flow=flow.id)
+        names = self.world.names
+        receivers = [names[k] for k in sorted(self.membership.members_at(flow.group, now))
+                     if k != flow.src]
+        self.bus.emit(now, "mcast_sent", {"node": src.name, "uid": packet.uid,
+                                          "group": flow.group, "flow": flow.id,
+                                          "size": flow.size, "receivers": receivers})
+        if src.alive:
+            src.originate(packet)
+        else:
+            self.drop(src, packet, "node_dead")
+
+    def _schedule_membership(self) -> None:
+        for at, node, group, join in self.membership.changes():
+            if at <= self.duration:
+                self.sched.call_at(at, self._membership_changed, node, group, join)
+
+    def _membership_changed(self, i: int, group: str, join: bool) -> None:
+        """A node's applications joined or left a group: its protocol hears of it."""
+        node = self.nodes[i]
+        if node.alive:
+            hook = node.protocol.on_join if join else node.protocol.on_leave
+            node.call_protocol(hook, group)
 
     def _schedule_mobility(self) -> None:
         for i, traj in enumerate(self.trajectories):
@@ -124,6 +158,13 @@ class Simulation:
         self.sched.call_later(float(self.scenario.trace.link_interval), self._sample_links)
 
     # --- accounting (called by nodes) --------------------------------------------------------
+    def deliver_multicast(self, node: SimNode, packet: Packet) -> None:
+        now = self.sched.now
+        if self.membership.is_member(node.index, packet.dst, now):
+            self.bus.emit(now, "mcast_delivered", {
+                "node": node.name, "uid": packet.uid, "group": packet.dst, "hops": packet.hops,
+                "delay": now - packet.created, "flow": packet.flow})
+
     def custody(self, uid: int, delta: int) -> None:
         if delta:
             left = self.live.get(uid, 0) + delta
@@ -133,6 +174,10 @@ class Simulation:
                 self.live.pop(uid, None)
 
     def drop(self, node: SimNode, packet: Packet, reason: str) -> None:
+        if self.has_multicast and is_multicast(packet.dst):  # no custody: copies are many
+            self.bus.emit(self.sched.now, "mcast_dropped",
+                          {"node": node.name, "uid": packet.uid, "reason": reason})
+            return
         self.custody(packet.uid, -1)
         self.bus.emit(self.sched.now, "data_dropped",
                       {"node": node.name, "uid": packet.uid, "reason": reason})
@@ -159,6 +204,10 @@ class Simulation:
         self.tx_count += 1
         for tap in self.frame_taps:
             tap(node, frame)
+        packet = frame.packet
+        if self.has_multicast and is_multicast(packet.dst):
+            self.bus.emit(self.sched.now, "mcast_tx", {"node": node.name, "uid": packet.uid,
+                                                       "group": packet.dst})
         if self.bus.wants("data_tx"):
             self.bus.emit(self.sched.now, "data_tx", {
                 "node": node.name, "uid": frame.packet.uid, "next_hop": frame.dst})
@@ -237,6 +286,7 @@ class Simulation:
             return
         self._started = True
         self._schedule_traffic()
+        self._schedule_membership()
         self._schedule_mobility()
         self.sched.call_at(0.0, self._sample_links)
         for node in self.nodes:
