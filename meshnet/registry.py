@@ -52,7 +52,8 @@ def describe_protocols() -> list[dict]:
             out.append({"name": name, "error": str(e)})
             continue
         params = {f.name: getattr(cls.Params(), f.name) for f in dataclasses.fields(cls.Params)}
-        kind = "per-packet" if cls.per_packet else ("reactive" if cls.reactive else "proactive")
+        kind = ("multicast" if getattr(cls, "multicast", False) else "per-packet"
+                if cls.per_packet else ("reactive" if cls.reactive else "proactive"))
         out.append({"name": name, "kind": kind, "port": cls.port,
                     "description": cls.description or (cls.__doc__ or "").strip().split("\n")[0],
                     "module": _entries()[name].value, "params": params})
