@@ -169,15 +169,21 @@ class NodeAgent:
         self.runtime.emit(self.node.name, kind, fields)
 
     def guarded(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call a protocol hook; an exception is this node's problem, not the run's."""
+        """Call a protocol hook, or an agent callback that handles what the kernel handed in;
+        an exception is this node's problem, not the run's (nor the loop's: a callback that
+        raised would leave its batch half read or its periodic timer unarmed)."""
         try:
             return fn(*args)
         except Exception as exc:
             self.counters["protocol_error"] += 1
             log.debug("%s: protocol hook failed", self.node.name, exc_info=True)
-            self.runtime.emit(self.node.name, "protocol_error", {
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()})
+            try:
+                self.runtime.emit(self.node.name, "protocol_error", {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc()})
+            except Exception:  # an event consumer failed too: the node still goes on
+                log.debug("%s: protocol_error event not delivered", self.node.name,
+                          exc_info=True)
             return None
 
     def die(self) -> None:
@@ -261,21 +267,25 @@ class NodeAgent:
                 return
             except OSError:
                 return
-            packet = self.runtime.parse_packet(raw)
-            if packet is None or not self.alive:
-                continue
-            if self.header_option:
-                self._read_header(packet)
-            self.counters["no_route_packets"] += 1
-            self._handled = False
-            if self.per_packet:  # None without a drop: a redundant copy, discarded
-                next_hop = self.guarded(self.protocol.forward, packet, None)
-                if next_hop is not None:
-                    self.transmit(packet, next_hop, None)
-                continue
-            self.guarded(self.protocol.on_no_route, packet)
-            if not self._handled:
-                self.drop(packet, "no_route")
+            self.guarded(self._no_route_packet, raw)
+
+    def _no_route_packet(self, raw: bytes) -> None:
+        """A packet the kernel had no host route for (read from the TUN)."""
+        packet = self.runtime.parse_packet(raw)
+        if packet is None or not self.alive:
+            return
+        if self.header_option:
+            self._read_header(packet)
+        self.counters["no_route_packets"] += 1
+        self._handled = False
+        if self.per_packet:  # None without a drop: a redundant copy, discarded
+            next_hop = self.guarded(self.protocol.forward, packet, None)
+            if next_hop is not None:
+                self.transmit(packet, next_hop, None)
+            return
+        self.guarded(self.protocol.on_no_route, packet)
+        if not self._handled:
+            self.drop(packet, "no_route")
 
     def transmit(self, packet: Packet, next_hop: str, prev_hop: str | None) -> None:
         """Send a data packet to ``next_hop`` from user space (see module docstring)."""
@@ -306,6 +316,9 @@ class NodeAgent:
     def link_failure(self, j: int, frame: bytes) -> bool:
         """A unicast to node ``j`` failed after MAC retries. True if the protocol took the
         data packet it carried (``hold`` / ``send_packet`` / ``drop``)."""
+        return bool(self.guarded(self._link_failure, j, frame))
+
+    def _link_failure(self, j: int, frame: bytes) -> bool:
         packet = None
         if frame[12:14] == ETH_IPV4:
             raw = frame[14:]
@@ -399,26 +412,30 @@ class AgentRuntime:
         return bool(self.agents) and self.agents[i].link_failure(j, frame)
 
     def _report_use(self) -> None:
-        """Tell reactive protocols which routes carried data (the real packets, once each)."""
+        """Tell reactive protocols which routes carried data (the real packets, once each).
+        The next report is armed first, and each frame is handled under its node's guard, so
+        no frame and no failure can end the reports (routes in use would then expire)."""
+        self._use_timer = self.loop.call_later(self.use_interval, self._report_use)
         used, self.channel.used = self.channel.used, {}
         for (i, _srcdst), frame in used.items():
             agent = self.agents[i]
-            if not agent.wants_data or not agent.alive:
-                continue
-            packet = self.parse_packet(frame[14:])
-            if packet is None:
-                continue
-            dst, src = packet.dst, packet.src
-            route = agent.routes.lookup(dst)
-            next_hop = route.next_hop if route else dst
-            prev = None
-            if src != agent.address:
-                back = agent.routes.lookup(src)
-                prev = back.next_hop if back else None
-            agent.guarded(agent.protocol.on_data, packet, prev, next_hop)
-            j = self.index_of.get(next_hop)
-            if next_hop == dst and j is not None and self.agents[j].wants_data \
-                    and self.agents[j].alive:
-                self.agents[j].guarded(self.agents[j].protocol.on_data, packet, agent.address,
-                                       None)
-        self._use_timer = self.loop.call_later(self.use_interval, self._report_use)
+            if agent.wants_data and agent.alive:
+                agent.guarded(self._report_one, agent, frame)
+
+    def _report_one(self, agent: NodeAgent, frame: bytes) -> None:
+        packet = self.parse_packet(frame[14:])
+        if packet is None:
+            return
+        dst, src = packet.dst, packet.src
+        route = agent.routes.lookup(dst)
+        next_hop = route.next_hop if route else dst
+        prev = None
+        if src != agent.address:
+            back = agent.routes.lookup(src)
+            prev = back.next_hop if back else None
+        agent.guarded(agent.protocol.on_data, packet, prev, next_hop)
+        j = self.index_of.get(next_hop)
+        if next_hop == dst and j is not None and self.agents[j].wants_data \
+                and self.agents[j].alive:
+            self.agents[j].guarded(self.agents[j].protocol.on_data, packet, agent.address,
+                                   None)

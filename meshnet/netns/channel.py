@@ -32,6 +32,7 @@ Also here, because the channel already touches every frame:
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections import Counter
@@ -50,6 +51,20 @@ ETH_IPV4 = b"\x08\x00"
 ETH_ARP = b"\x08\x06"
 RX_POWER_KEPT = 4096  # received powers waiting for their agent (bounded if one never reads)
 ARP_REPLY_HEAD = b"\x00\x01\x08\x00\x06\x04\x00\x02"  # Ethernet/IPv4, 6/4 bytes, op 2
+log = logging.getLogger(__name__)
+
+
+def ipv4_header_length(frame: bytes) -> int:
+    """Bytes of the IPv4 header of Ethernet frame ``frame``, or 0 when the header is not one a
+    kernel would accept: shorter than 20 bytes, not version 4, running past the frame, or a
+    total length outside it (a frame may be longer than its packet: Ethernet pads)."""
+    if len(frame) < ETHERNET_HEADER + 20 or frame[14] >> 4 != 4:
+        return 0
+    ihl = (frame[14] & 15) * 4
+    total = int.from_bytes(frame[16:18], "big")
+    if ihl < 20 or not ihl <= total <= len(frame) - ETHERNET_HEADER:
+        return 0
+    return ihl
 
 
 class RealTimeClock(Scheduler):
@@ -278,7 +293,11 @@ class Channel:
                 self.counters["read_error"] += 1
                 break
             catch_up()  # each frame enters the medium when it was read, after what was due
-            submit(i, frame)
+            try:
+                submit(i, frame)
+            except Exception:  # a frame the medium chokes on is lost; the channel goes on
+                self.counters["frame_error"] += 1
+                log.debug("node %d: frame of %d bytes failed", i, len(frame), exc_info=True)
         self.rx_frames += n
         self.sched.arm()
 
@@ -301,9 +320,12 @@ class Channel:
         st = self.nodes[i]
         kind = DATA
         power = None
-        if frame[12:14] == ETH_IPV4 and len(frame) >= 42:
-            ihl = (frame[14] & 15) * 4
-            if frame[23] == 17 and frame[16 + ihl:18 + ihl] == self.control_port:
+        if frame[12:14] == ETH_IPV4:
+            ihl = ipv4_header_length(frame)
+            if not ihl:  # the receivers' kernels drop it; it still takes its airtime
+                self.counters["malformed"] += 1
+            elif (frame[23] == 17 and len(frame) >= 22 + ihl
+                  and frame[16 + ihl:18 + ihl] == self.control_port):
                 kind = CTRL
                 if st.power_hints:
                     power = st.power_hints.pop(frame[22 + ihl:], None)
