@@ -167,22 +167,23 @@ _CORE: tuple[EventKind, ...] = (
 
 AODV, DSDV, GPSR = "aodv", "dsdv", "gpsr"
 SMF, ODMRP = "smf", "odmrp"
+ZWAVE = "zwave"
 POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
 
 _PROTOCOL: tuple[EventKind, ...] = (
     EventKind("route_discovery_started", "a source started a route discovery", (NODE, DST),
-              (AODV, POWER)),
+              (AODV, POWER, ZWAVE)),
     EventKind("route_discovery_failed", "a route discovery gave up after its retries", (
         NODE, DST, _f("repair", bool, "True for a failed local repair", required=False)),
               (AODV, POWER)),
     EventKind("route_found", "a discovery ended with a route", (
-        NODE, DST, _f("hops", int, "hops to the destination"), NEXT_HOP), (AODV, POWER)),
+        NODE, DST, _f("hops", int, "hops to the destination"), NEXT_HOP), (AODV, POWER, ZWAVE)),
     EventKind("route_broken", "a route was invalidated (link break or missed updates)", (
         NODE,
         DST,
         _f("next_hop", str, "next hop the route used"),
         _f("seqno", int, "the new (odd) sequence number of the broken route", required=False),
-    ), (AODV, DSDV, POWER)),
+    ), (AODV, DSDV, POWER, ZWAVE)),
     EventKind("route_expired", "an unused route timed out", (NODE, DST), (AODV, POWER)),
     EventKind("route_settled", "a route waited out its settling time and is advertised", (
         NODE, DST, NEXT_HOP, METRIC, _f("seqno", int, "destination sequence number")), (DSDV,)),
@@ -247,6 +248,34 @@ _PROTOCOL: tuple[EventKind, ...] = (
         NODE, _f("group", str, "multicast group address")), (ODMRP,)),
     EventKind("forwarding_group_left", "the node's FG_FLAG for a group timed out", (
         NODE, _f("group", str, "multicast group address")), (ODMRP,)),
+    EventKind("zwave_range_info", "the Z-Wave controller took a node's neighbour list", (
+        NODE,
+        _f("reporter", str, "address of the node whose list it is"),
+        _f("neighbors", int, "neighbours in the list"),
+    ), (ZWAVE,)),
+    EventKind("zwave_return_routes", "a Z-Wave node got return routes from the controller", (
+        NODE, DST, _f("routes", int, "routes assigned (at most 4 repeaters each)")), (ZWAVE,)),
+    EventKind("zwave_route", "a Z-Wave source sends its data to a destination on another route", (
+        NODE,
+        DST,
+        NEXT_HOP,
+        _f("repeaters", list[str], "the route's repeaters as Z-Wave node IDs (decimal), in order"),
+        _f("source", str, "where the route comes from: last_working, table (the controller's "
+                          "topology), direct or return_route"),
+    ), (ZWAVE,)),
+    EventKind("zwave_routed_error", "a Z-Wave repeater could not reach the next node of a routed "
+                                    "frame and sent a routed error back to its source", (
+        NODE,
+        _f("failed", str, "address of the node it could not reach (0.0.0.0 if unknown)"),
+        _f("to", str, "address the routed error went to (the previous node of the route)"),
+    ), (ZWAVE,)),
+    EventKind("zwave_unreachable", "a Z-Wave source gave up on a destination for a while", (
+        NODE,
+        DST,
+        _f("reason", str, "too_far (the shortest known route needs more than 4 repeaters) or "
+                          "no_route"),
+        _f("hops", int, "hops of the shortest known route", required=False),
+    ), (ZWAVE,)),
 )
 
 EVENTS: dict[str, EventKind] = {e.kind: e for e in (*_CORE, *_PROTOCOL)}
