@@ -167,6 +167,7 @@ _CORE: tuple[EventKind, ...] = (
 
 AODV, DSDV, GPSR = "aodv", "dsdv", "gpsr"
 SMF, ODMRP = "smf", "odmrp"
+ZIGBEE = "zigbee"  # zigbee-tree and zigbee-mesh (protocols/zigbee)
 ZWAVE = "zwave"
 POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
 
@@ -228,6 +229,72 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("entered", bool, "True: it enters perimeter mode here; False: it goes back to greedy "
                             "mode (or straight to the destination, a neighbour)"),
     ), (GPSR,)),
+    EventKind("zigbee_joined", "a ZigBee node joined the tree (the coordinator: formed it)", (
+        NODE,
+        _f("parent", str, "address of the parent (empty for the coordinator)"),
+        _f("address", int, "16-bit ZigBee short address"),
+        _f("depth", int, "depth in the tree (coordinator 0)"),
+        _f("device_type", str, "coordinator, router or end_device"),
+        _f("rejoin", bool, "True when the node had been joined before (orphan or restart)"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_join_failed", "a joining ZigBee node found no parent; it scans again later", (
+        NODE,
+        _f("reason", str, "no_beacon, no_capacity (no parent has room for its device type or "
+                          "depth), link_cost, no_response or refused"),
+        _f("beacons", int, "beacons heard in the scan"),
+        _f("attempt", int, "scans since the node last lost or lacked a parent"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_join_refused", "a ZigBee parent refused an association request", (
+        NODE,
+        _f("child", str, "address of the refused node"),
+        _f("reason", str, "depth (the parent is at nwkMaxDepth), router_capacity "
+                          "(nwkMaxRouters) or end_device_capacity (nwkMaxChildren)"),
+        _f("depth", int, "depth of the parent"),
+        _f("routers", int, "router children of the parent"),
+        _f("end_devices", int, "end-device children of the parent"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_child_added", "a ZigBee parent accepted a child and gave it an address", (
+        NODE,
+        _f("child", str, "address of the child"),
+        _f("address", int, "16-bit ZigBee short address"),
+        _f("device_type", str, "router or end_device"),
+        _f("routers", int, "router children of the parent now"),
+        _f("end_devices", int, "end-device children of the parent now"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_child_removed", "a ZigBee parent freed a child's address", (
+        NODE,
+        _f("child", str, "address of the child"),
+        _f("address", int, "16-bit ZigBee short address"),
+        _f("reason", str, "timeout (not heard for nwkRouterAgeLimit periods) or rejoined "
+                          "(it has another address now)"),
+        _f("routers", int, "router children of the parent now"),
+        _f("end_devices", int, "end-device children of the parent now"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_orphaned", "a ZigBee node lost its parent and will join again", (
+        NODE,
+        _f("parent", str, "address of the lost parent"),
+        _f("reason", str, "timeout, link_failure or parent_rejoined"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_route_discovery", "a ZigBee mesh route discovery started, found a route "
+                                        "or failed", (
+        NODE,
+        DST,
+        _f("outcome", str, "started, found or failed"),
+        _f("next_hop", str, "next hop of the route found", required=False),
+        _f("cost", int, "ZigBee path cost of the route found", required=False),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_many_to_one", "a ZigBee concentrator broadcast a many-to-one route request", (
+        NODE, _f("rreq_id", int, "route request identifier")), (ZIGBEE,)),
+    EventKind("zigbee_route_record", "a ZigBee concentrator stored a route record", (
+        NODE,
+        _f("src", str, "address of the node the record comes from"),
+        _f("relays", list[str], "short addresses of the relays (0x….), nearest the source first"),
+    ), (ZIGBEE,)),
+    EventKind("zigbee_link_failed", "a ZigBee mesh unicast failed after MAC retries", (
+        NODE,
+        _f("neighbor", str, "address of the neighbour"),
+        _f("routes", int, "routes through it that were removed"),
+    ), (ZIGBEE,)),
     EventKind("mcast_duplicate", "duplicate packet detection recognised a multicast copy this "
                                  "node had already handled; it was neither delivered nor "
                                  "relayed again", (
