@@ -39,12 +39,15 @@ import math
 import random
 from typing import Callable
 
+import numpy as np
+
 from ..radio import Battery
 from .base import Channel, Frame, Host
 from .mac_base import IdealMac, RadioMac
 from .mac_csma import CsmaCaMac
 from .mac_dcf import DcfMac
 from .mac_zwave import ZwaveMac
+from .positions import PositionTable
 from .spatial import SpatialGrid
 
 _MAC_CLASSES = {"csma-ca": CsmaCaMac, "zwave": ZwaveMac, "dcf": DcfMac}
@@ -134,6 +137,7 @@ class RadioChannel(Channel):
         self.reach2 = self.reach * self.reach
         self.grid = SpatialGrid(self.reach, host.max_speed)
         self._pos = [traj.position for traj in host.trajectories]
+        self._table = PositionTable(host.trajectories)
         self._law = _power_law(propagation)
         self.floor_mw = _mw(self.floor_dbm)
         self.sens_mw = _mw(self.sens_dbm)
@@ -198,6 +202,10 @@ class RadioChannel(Channel):
             db = self._link_db[key] = rng.gauss(mu, sigma)
         return db
 
+    def moved(self) -> None:
+        super().moved()
+        self._table.invalidate()
+
     def _tx_cost(self, ptx: float) -> float:
         """Power drawn above idle while transmitting at ``ptx`` dBm (W)."""
         cost = self._tx_costs.get(ptx)
@@ -230,22 +238,13 @@ class RadioChannel(Channel):
     def neighbours(self, i: int, t: float) -> list[int]:
         """Nodes whose median power from ``i`` reaches sensitivity (median power falls with
         distance in every model, so this is a disk of the derived range)."""
-        host = self.host
-        nodes = host.nodes
-        pos = self._pos
-        x, y = pos[i](t)
-        r2 = self._range2(nodes[i].tx_power)
-        out = []
+        nodes = self.host.nodes
+        x, y = self._pos[i](t)
+        idx = self.grid.candidate_array(x, y, t, self.host.position, self.n)
+        near = self._table.squared_distances(idx, x, y, t) <= self._range2(nodes[i].tx_power)
         blocked = self.blocked
-        for j in self.grid.candidates(x, y, t, host.position, self.n):
-            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
-                continue
-            xj, yj = pos[j](t)
-            dx = xj - x
-            dy = yj - y
-            if dx * dx + dy * dy <= r2:
-                out.append(j)
-        return out
+        return [j for j in idx[near].tolist()
+                if j != i and nodes[j].alive and not (blocked and (i, j) in blocked)]
 
     def rx_power_dbm(self, j: int) -> float | None:
         """Received power (dBm, shadowing included) of the last frame node ``j`` decoded: the
@@ -343,10 +342,8 @@ class RadioChannel(Channel):
         gauss = self._gauss
         floor = self.floor_mw
         sens = self.sens_mw
-        reach2 = self.reach2
         dmin2, k, half_exp = self._law
         kk = k * 10.0 ** (ptx * 0.1)
-        square = half_exp == 2.0
         nodes = host.nodes
         incoming = self.incoming
         n_incoming = self.n_incoming
@@ -358,21 +355,12 @@ class RadioChannel(Channel):
         rx_p = tx.rx_p
         blocked = self.blocked
         tx.ptx = ptx
-        for j in self.grid.candidates(x, y, now, host.position, self.n):
-            if j == i:
+        js, d2s, pms = self._in_reach(i, x, y, now, kk)
+        for k, j in enumerate(js):
+            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
-            xj, yj = pos[j](now)
-            dx = xj - x
-            dy = yj - y
-            d2 = dx * dx + dy * dy
-            if d2 > reach2 or not nodes[j].alive or (blocked and (i, j) in blocked):
-                continue
-            if d2 < dmin2:
-                pm = 10.0 ** (rxp(ptx, math.sqrt(d2)) * 0.1)
-            elif square:
-                pm = kk / (d2 * d2)
-            else:
-                pm = kk * d2 ** -half_exp
+            d2 = d2s[k]
+            pm = pms[k] if d2 >= dmin2 else 10.0 ** (rxp(ptx, math.sqrt(d2)) * 0.1)
             if sigma:
                 self._link_pair = (i, j)
                 pm *= 10.0 ** (gauss(0.0, sigma) * 0.1)
@@ -408,6 +396,25 @@ class RadioChannel(Channel):
                     mac.on_busy(now)
         tx.entry = host.sched.call_at(tx.end, self._end_tx, tx)
         return tx
+
+    def _in_reach(self, i: int, x: float, y: float, now: float,
+                  kk: float) -> tuple[list[int], list[float], list[float]]:
+        """The grid's candidates around node ``i`` at (x, y) that lie within the reach, in the
+        grid's order, with their squared distances and median received powers (mW, for a
+        transmit factor ``kk``; valid where the power law holds, ``d2 >= d_min^2``)."""
+        idx = self.grid.candidate_array(x, y, now, self.host.position, self.n)
+        d2 = self._table.squared_distances(idx, x, y, now)
+        near = d2 <= self.reach2
+        d2 = d2[near]
+        dmin2, _, half_exp = self._law
+        if dmin2 == math.inf:
+            pm = d2
+        elif half_exp == 2.0:
+            pm = np.maximum(d2, dmin2)
+            pm = kk / (pm * pm)
+        else:
+            pm = kk * np.maximum(d2, dmin2) ** -half_exp
+        return idx[near].tolist(), d2.tolist(), pm.tolist()
 
     def _chunk(self, j: int, now: float) -> None:
         """The interference at locked receiver ``j`` is about to change: judge the part of the

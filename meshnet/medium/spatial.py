@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
+
 
 class SpatialGrid:
     def __init__(self, reach: float, max_speed: float, refresh: float = 1.0) -> None:
@@ -18,6 +20,7 @@ class SpatialGrid:
         self.refresh = refresh if max_speed > 0 else math.inf
         self.cell = max(reach + 2.0 * max_speed * (refresh if max_speed > 0 else 0.0), 1e-6)
         self._cells: dict[tuple[int, int], list[int]] = {}
+        self._blocks: dict[tuple[int, int], np.ndarray] = {}  # candidate arrays per cell
         self._built_at = -math.inf
         self.rebuilds = 0
 
@@ -34,6 +37,7 @@ class SpatialGrid:
             else:
                 bucket.append(i)
         self._cells = cells
+        self._blocks = {}
         self._built_at = t
         self.rebuilds += 1
 
@@ -52,6 +56,21 @@ class SpatialGrid:
                 if b:
                     out.extend(b)
         return out
+
+    def candidate_array(self, x: float, y: float, t: float,
+                        positions: Callable[[int, float], tuple[float, float]],
+                        n: int) -> np.ndarray:
+        """:meth:`candidates` as an index array (same nodes, same order), built once per cell
+        between rebuilds: a busy cell is queried for many frames."""
+        if t - self._built_at >= self.refresh or t < self._built_at:
+            self._rebuild(positions, n, t)
+        c = self.cell
+        key = (int(x // c), int(y // c))
+        block = self._blocks.get(key)
+        if block is None:
+            block = self._blocks[key] = np.array(self.candidates(x, y, t, positions, n),
+                                                 dtype=np.intp)
+        return block
 
     def invalidate(self) -> None:
         """Force a rebuild at the next query (a node was teleported)."""
