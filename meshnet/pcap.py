@@ -5,6 +5,12 @@ decodes with Wireshark's AODV dissector). Data packets carry a zero payload of t
 A per-packet protocol's header (``packet.meta[name]`` of a protocol with an ``ip_option`` class
 attribute, e.g. GPSR's) is written as that IPv4 option, as it travels on the netns backend.
 Timestamps are virtual time since the start of the run. Packets are built with scapy.
+
+A record is written when a transmission attempt goes on the air, as a sniffer next to the
+sender would capture it: a frame the MAC retries appears once per attempt (same IP id, same
+bytes), and a forwarded frame always follows the frame that carried it. A packet the radio
+fragments is written once per attempt of its first fragment. Link-layer ACKs have no Ethernet
+form and are not written.
 """
 
 from __future__ import annotations
@@ -38,16 +44,17 @@ def header_option(protocol, packet) -> bytes | None:
 
 
 class PcapRecorder:
-    """Subscribes to a Simulation's transmissions and writes them to ``stream``."""
+    """Taps a Simulation's medium and writes every transmission attempt to ``stream``."""
 
     def __init__(self, sim, stream: IO[bytes]) -> None:
         self.sim = sim
         self.writer = PcapWriter(stream, linktype=1, sync=False)
         self.frames = 0
-        sim.frame_taps.append(self.on_frame)
+        sim.channel.add_air_tap(self.on_air)
 
-    def on_frame(self, node, frame) -> None:
+    def on_air(self, i: int, frame) -> None:
         sim = self.sim
+        node = sim.nodes[i]
         src_addr = node.address
         if frame.dst_index >= 0:
             dst_mac = mac_of(frame.dst_index)

@@ -102,6 +102,17 @@ class Channel:
     blocked: set[tuple[int, int]]  # directed (sender, receiver) pairs cut by hand
     power_levels: tuple[float, ...] = ()  # dBm a frame may be sent at, highest first
 
+    air_taps: tuple = ()  # sniffers: called with (node index, frame) as it goes on the air
+
+    def add_air_tap(self, tap) -> None:
+        """Call ``tap(i, frame)`` whenever node ``i`` puts ``frame`` on the air: every
+        transmission attempt, retries included, at the instant it starts (as a sniffer sees it)."""
+        self.air_taps = (*self.air_taps, tap)
+
+    def on_air(self, i: int, frame: "Frame") -> None:
+        for tap in self.air_taps:
+            tap(i, frame)
+
     def moved(self) -> None:
         """A node was moved by hand (its trajectory changed): forget cached positions."""
         self.grid.invalidate()

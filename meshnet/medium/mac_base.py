@@ -153,6 +153,8 @@ class RadioMac(Mac):
             self.timer = self.sched.call_at(busy.end, self._transmit)
             return
         self.pending = self._put_on_air(self.frags[self.frag], self.cur.dst_index)
+        if ch.air_taps and self.frag == 0:  # a sniffer sees each attempt (its first fragment)
+            ch.on_air(self.i, self.cur)
 
     def _put_on_air(self, psdu: int, dst: int) -> Any:
         return self.channel.start_tx(self.i, psdu, dst, self._tx_done,

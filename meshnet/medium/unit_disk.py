@@ -87,6 +87,8 @@ class UnitDiskMac(Mac):
         self.busy = True
         ch = self.channel
         ch.host.sched.call_later(frame.size * 8.0 / ch.bitrate, self._end, frame)
+        if ch.air_taps:
+            ch.on_air(self.node.index, frame)
 
     def _end(self, frame: Frame) -> None:
         ch = self.channel
