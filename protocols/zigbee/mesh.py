@@ -45,6 +45,10 @@ from .params import MeshParams
 from .tree import ROUTER, ZigbeeTree
 
 MAX_PATH_COST = 0xFF
+# A neighbour is sent to directly when its link costs at most this (§3.6.1.4.1.1's bound for an
+# acceptable parent link); over a worse link a discovered route, possibly longer but cheaper, is
+# taken. End-device children are always reached directly.
+GOOD_LINK_COST = 3
 SALVAGE_MEMORY = 256  # packets a node remembers having re-routed after a link failure
 
 
@@ -139,6 +143,16 @@ class ZigbeeMesh(ZigbeeTree):
         n = self.neighbors.by_address(address)
         return n.ip if n is not None else None
 
+    def _direct_hop(self, dst: int) -> str | None:
+        """The neighbour ``dst`` if it is an end-device child or its link is good."""
+        child = self._child_at(dst)
+        if child is not None and not child.router:
+            return child.ip
+        n = self.neighbors.by_address(dst)
+        if n is not None and self.neighbors.link_cost(n) <= GOOD_LINK_COST:
+            return n.ip
+        return None
+
     def _frame_next_hop(self, dst: int) -> str | None:
         if not self.joined:
             return None
@@ -146,7 +160,7 @@ class ZigbeeMesh(ZigbeeTree):
             return self.parent
         if dst == self.address:
             return None
-        nxt = self._neighbor_ip(dst)
+        nxt = self._direct_hop(dst)
         if nxt is not None:
             return nxt
         e = self._route_to(dst)
@@ -175,7 +189,7 @@ class ZigbeeMesh(ZigbeeTree):
                 return self._source_route_hop(packet, header)
             header = dataclasses.replace(header, relays=None, relay_index=0)
         dst = header.dst
-        nxt = self._neighbor_ip(dst)
+        nxt = self._direct_hop(dst)
         if nxt is not None:
             return nxt, header
         relays = self.records.get(dst) if header.src == self.address else None

@@ -487,6 +487,11 @@ class ZigbeeTree(Protocol):
         self._send_frame(nxt, dataclasses.replace(h, radius=h.radius - 1), body)
         return True
 
+    def next_hop(self, dst: int) -> str | None:
+        """Where this node would send a frame for short address ``dst`` now (None: nowhere);
+        for tests and tools, which follow routes hop by hop."""
+        return self._frame_next_hop(dst)
+
     def _frame_next_hop(self, dst: int) -> str | None:
         """Next hop of a frame addressed to short address ``dst`` (None: none known)."""
         if not self.joined:
@@ -538,7 +543,7 @@ class ZigbeeTree(Protocol):
             self._hold(packet)
             self._look_up(packet.dst)
             return None
-        header = self._header(wire.DATA, dst, self.params.broadcast_radius)
+        header = self._header(wire.DATA, dst, self.params.broadcast_radius, discover_route=1)
         return self._route(packet, header)
 
     def _route(self, packet: Packet, header: wire.NwkHeader) -> str | None:

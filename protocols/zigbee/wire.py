@@ -118,7 +118,7 @@ class NwkHeader:
     src: int
     radius: int
     seq: int
-    discover_route: int = 1
+    discover_route: int = 0  # 0 suppress (commands), 1 enable (data frames)
     dst_ieee: str | None = None  # IPv4 address standing for the 64-bit extended address
     src_ieee: str | None = None
     relays: tuple[int, ...] | None = None  # source route, relay nearest the destination first
