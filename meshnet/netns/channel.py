@@ -26,7 +26,11 @@ Also here, because the channel already touches every frame:
   dst) of unicast data frames, which the agent runtime drains periodically to tell reactive
   protocols their routes are in use;
 - positions: the medium reads trajectories at each frame's time; ``positions`` (for display)
-  is refreshed every ``position_interval``.
+  is refreshed every ``position_interval``;
+- multicast: with a multicast protocol the agents set ``on_multicast``, and IPv4 multicast
+  frames a kernel transmits or the medium delivers go to the node's agent instead of the air or
+  the TAP (``multicast.py``); it sends them with ``inject`` and delivers them with
+  ``write_tap``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from meshnet.medium import CTRL, DATA, Frame
 from meshnet.protocol_api import BROADCAST
 from meshnet.scheduler import Scheduler
 
+from .multicast import is_multicast_frame
 from .nodes import NodeNet, mac_of
 from .plan import ETHERNET_HEADER, Plan
 
@@ -139,6 +144,10 @@ class TapStation:
 
     def on_frame(self, frame: Frame) -> None:
         ch = self.channel
+        if (frame.kind == DATA and ch.on_multicast is not None
+                and is_multicast_frame(frame.payload)
+                and ch.on_multicast(self.index, frame.sender, frame.payload)):
+            return  # the node's multicast router (its agent) decides
         if frame.kind == CTRL:  # the agent reads the RSSI when its socket gets the message
             dbm = ch.medium.rx_power_dbm(self.index)
             if dbm is not None:
@@ -146,8 +155,13 @@ class TapStation:
                     self.rx_power.clear()
                 ihl = (frame.payload[14] & 15) * 4
                 self.rx_power[frame.payload[22 + ihl:]] = dbm
+        self.write(frame.payload)
+
+    def write(self, frame: bytes) -> None:
+        """Hand ``frame`` to this node's kernel."""
+        ch = self.channel
         try:
-            os.write(self.fd, frame.payload)
+            os.write(self.fd, frame)
             ch.tx_frames += 1
         except BlockingIOError:
             ch.counters["tap_full"] += 1
@@ -180,6 +194,8 @@ class Channel:
         self.flow_uid = flow_uid
         self.record_use = record_use
         self.used: dict[tuple[int, bytes], bytes] = {}
+        # (node, sender or -1 for its own kernel, frame) -> True if a multicast router took it
+        self.on_multicast: Callable[[int, int, bytes], bool] | None = None
         self.position_interval = position_interval
         self.t0 = loop.time() if start_time is None else start_time
         self.counters: Counter[str] = Counter()
@@ -294,14 +310,14 @@ class Channel:
                 break
             catch_up()  # each frame enters the medium when it was read, after what was due
             try:
-                submit(i, frame)
+                submit(i, frame, True)
             except Exception:  # a frame the medium chokes on is lost; the channel goes on
                 self.counters["frame_error"] += 1
                 log.debug("node %d: frame of %d bytes failed", i, len(frame), exc_info=True)
         self.rx_frames += n
         self.sched.arm()
 
-    def submit(self, i: int, frame: bytes) -> None:
+    def submit(self, i: int, frame: bytes, from_kernel: bool = False) -> None:
         """Node ``i``'s interface transmits ``frame`` (an Ethernet frame) now."""
         if len(frame) < ETHERNET_HEADER:
             self.counters["runt"] += 1
@@ -310,6 +326,9 @@ class Channel:
             self._answer_arp(i, frame)
             return
         if frame[0] & 1:
+            if (from_kernel and self.on_multicast is not None and is_multicast_frame(frame)
+                    and self.on_multicast(i, -1, frame)):
+                return  # originated: the node's multicast router sends it
             j, dst = -1, BROADCAST
         else:
             j = self.mac_index.get(frame[:6])
@@ -362,6 +381,10 @@ class Channel:
         except OSError:
             self.counters["tap_full"] += 1
 
+    def write_tap(self, i: int, frame: bytes) -> None:
+        """Give ``frame`` to node ``i``'s kernel (a multicast router's local delivery)."""
+        self.nodes[i].write(frame)
+
     def inject(self, i: int, frame: bytes) -> None:
         """Transmit ``frame`` as if node ``i``'s kernel had (user-space forwarding path)."""
         self.sched.catch_up()
@@ -371,6 +394,12 @@ class Channel:
     def tx_end(self, st: TapStation, frame: Frame, receivers: list[int], ok: bool,
                reason: str) -> None:
         """The medium is done with one of ``st``'s frames."""
+        if frame.kind == DATA and frame.dst_index < 0 and self.on_event is not None \
+                and self.flow_uid is not None and is_multicast_frame(frame.payload):
+            uid = self.flow_uid(memoryview(frame.payload)[ETHERNET_HEADER:])
+            if uid is not None:
+                self.on_event(st.index, "mcast_tx", {"uid": uid, "group": socket.inet_ntoa(
+                    frame.payload[30:34])})
         if frame.kind == CTRL:
             self.counters["control_tx"] += 1
             if self.on_event is not None:
@@ -393,7 +422,8 @@ class Channel:
             return
         uid = self.flow_uid(memoryview(frame)[ETHERNET_HEADER:])
         if uid is not None:
-            self.on_event(i, "data_dropped", {"uid": uid, "reason": reason})
+            kind = "mcast_dropped" if is_multicast_frame(frame) else "data_dropped"
+            self.on_event(i, kind, {"uid": uid, "reason": reason})
 
     # -- energy --------------------------------------------------------------------------------
     def energy_j(self) -> float:
