@@ -23,6 +23,13 @@ Each node gets a :class:`NodeAgent`, the netns implementation of ``NodeContext``
 - transmit power: ``send``/``broadcast`` with ``tx_power_dbm`` leave a hint the channel matches
   to the frame the kernel emits (by UDP payload); ``set_link_power`` sets the power of every
   frame to one neighbour (data frames too);
+- multicast (``Protocol.multicast``): the agent is the node's multicast router. The channel
+  hands it every IPv4 multicast frame the node's kernel sends and every one the medium delivers
+  to the node (``multicast.py``); the protocol's ``on_multicast`` decides, ``ctx.deliver``
+  writes the frame into the node's TAP (the kernel gives it to the sockets that joined the
+  group) and ``ctx.relay`` injects the IP packet again with its TTL decremented (link-local
+  groups keep theirs). ``ctx.groups()`` and ``on_join`` / ``on_leave`` follow the scenario's
+  membership schedule, the one the traffic's receiving sockets join and leave by;
 - failures are isolated: a protocol hook that raises is counted as ``protocol_error`` and
   published (with its traceback) as a ``protocol_error`` event; the node and the run go on, as
   in the simulator. Timers of a dead node, or of an instance that was stopped, never fire.
@@ -40,7 +47,10 @@ import traceback
 from collections import Counter
 from typing import Any, Callable
 
-from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol
+from meshnet.groups import Membership
+from meshnet.protocol_api import BROADCAST, DecodeError, Packet, Protocol, is_link_local_group
+
+from . import multicast as mc
 
 from . import ipopt, linux
 from .channel import Channel
@@ -163,6 +173,53 @@ class NodeAgent:
 
     def emit(self, kind: str, **fields: Any) -> None:
         self.runtime.emit(self.node.name, kind, fields)
+
+    def groups(self) -> frozenset[str]:
+        return self.runtime.membership.groups_of(self.node.index, self.now)
+
+    def deliver(self, packet: Packet) -> None:
+        """The frame goes into this node's TAP: its kernel hands it to the sockets that joined
+        the group (and drops it if none did). The source's own packets are not looped back."""
+        if packet.hops == 0 or packet.payload is None or not self.alive:
+            return
+        l2src = (packet.meta or {}).get("l2src", self.node.mac)
+        self.runtime.channel.write_tap(self.node.index, mc.group_mac(packet.payload) + l2src
+                                       + ETH_IPV4 + packet.payload)
+        self.counters["mcast_delivered_local"] += 1
+
+    def relay(self, packet: Packet) -> None:
+        """One broadcast of the IP packet; a received copy loses one TTL (not a link-local
+        group's), and is dropped as ``ttl`` when none is left."""
+        raw = packet.payload
+        if raw is None or not self.alive:
+            return
+        if packet.hops > 0 and not is_link_local_group(packet.dst):
+            raw = mc.decrement_ttl(raw)
+            if raw is None:
+                self.counters["drop_ttl"] += 1
+                self.runtime.packet_dropped(self, packet, "ttl")
+                return
+        self.runtime.channel.inject(self.node.index, mc.group_mac(raw) + self.node.mac
+                                    + ETH_IPV4 + raw)
+        self.counters["mcast_relayed"] += 1
+
+    def multicast_frame(self, sender: int, frame: bytes) -> bool:
+        """A multicast frame from this node's kernel (``sender`` -1) or from neighbour
+        ``sender`` on the air: the protocol routes it. Always taken."""
+        if not self.alive:
+            return True
+        packet = self.runtime.parse_packet(frame[14:])
+        if packet is None:
+            return True
+        if sender >= 0:
+            packet.hops = 1
+            packet.meta = {"l2src": frame[6:12]}
+            prev_hop: str | None = self.runtime.addresses[sender]
+        else:
+            prev_hop = None
+        self.counters["mcast_in" if sender >= 0 else "mcast_originated"] += 1
+        self.guarded(self.protocol.on_multicast, packet, prev_hop)
+        return True
 
     # -- plumbing ------------------------------------------------------------------------------
     def _route_event(self, kind: str, fields: dict[str, Any]) -> None:
@@ -350,6 +407,8 @@ class AgentRuntime:
         self.use_interval = use_interval
         self.on_event = on_event
         self.flow_uid = flow_uid
+        world = getattr(plan, "world", None)
+        self.membership: Membership = getattr(world, "membership", None) or Membership([])
         self.agents: list[NodeAgent] = []
         if plan.protocol_cls is not None:
             self.agents = [NodeAgent(self, n, plan.protocol_cls, plan.protocol_params, plan.seed)
@@ -360,6 +419,9 @@ class AgentRuntime:
                                on_event=self._channel_event, on_death=self._death,
                                flow_uid=flow_uid)
         self._use_timer: asyncio.TimerHandle | None = None
+        self._membership_timers: list[asyncio.TimerHandle] = []
+        if any(getattr(type(a.protocol), "multicast", False) for a in self.agents):
+            self.channel.on_multicast = self._multicast
 
     @property
     def now(self) -> float:
@@ -382,7 +444,17 @@ class AgentRuntime:
         if packet.payload is not None and self.flow_uid is not None:
             uid = self.flow_uid(packet.payload)
             if uid is not None:
-                self.emit(agent.node.name, "data_dropped", {"uid": uid, "reason": reason})
+                kind = ("mcast_dropped" if mc.is_multicast_packet(packet.payload)
+                        else "data_dropped")
+                self.emit(agent.node.name, kind, {"uid": uid, "reason": reason})
+
+    def _multicast(self, i: int, sender: int, frame: bytes) -> bool:
+        return self.agents[i].multicast_frame(sender, frame)
+
+    def _membership_changed(self, i: int, group: str, join: bool) -> None:
+        agent = self.agents[i]
+        if agent.alive:
+            agent.guarded(agent.protocol.on_join if join else agent.protocol.on_leave, group)
 
     def _death(self, i: int, reason: str) -> None:
         if self.agents:
@@ -395,12 +467,18 @@ class AgentRuntime:
             agent.open()
         for agent in self.agents:
             agent.guarded(agent.protocol.start)
+        if self.agents:
+            for at, i, group, join in self.membership.changes():
+                self._membership_timers.append(self.loop.call_at(
+                    self.t0 + at, self._membership_changed, i, group, join))
         if self.channel.record_use:
             self._use_timer = self.loop.call_later(self.use_interval, self._report_use)
 
     def stop(self) -> None:
         if self._use_timer is not None:
             self._use_timer.cancel()
+        for handle in self._membership_timers:
+            handle.cancel()
         for agent in self.agents:
             if agent.alive:
                 agent.alive = False
