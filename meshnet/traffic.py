@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .groups import node_index as _node_index
+from .groups import Group, Membership, build_groups, node_index as _node_index
 from .mobility.ns2 import parse_number
 from .scenario import MAX_RATE, MAX_UDP_PAYLOAD, Scenario, ScenarioError
 
@@ -37,6 +37,7 @@ class Flow:
     ttl: int
     spread: float = 0.0  # CBR only: each gap is uniform in (1 +- spread) / rate (ns-2's random_)
     group: str = ""  # a multicast flow: the group's address (``dst`` is then -1)
+    members: Group | None = None  # ... and its membership schedule (who should receive it)
 
     @property
     def multicast(self) -> bool:
@@ -328,8 +329,12 @@ def _cbrgen_flows(sc: Scenario, names: list[str], i: int, first_id: int) -> list
     return flows
 
 
-def build_flows(sc: Scenario, names: list[str]) -> list[Flow]:
-    """Expand every [[traffic]] entry into flows; random pairs are drawn from the scenario seed."""
+def build_flows(sc: Scenario, names: list[str],
+                membership: Membership | None = None) -> list[Flow]:
+    """Expand every [[traffic]] entry into flows; random pairs are drawn from the scenario seed.
+    ``membership``: the scenario's groups, if already built (multicast flows carry theirs)."""
+    if membership is None and any(t.group for t in sc.traffic):
+        membership = build_groups(sc, names)
     rng = random.Random(f"{sc.seed}:traffic")
     n = len(names)
     flows: list[Flow] = []
@@ -338,7 +343,7 @@ def build_flows(sc: Scenario, names: list[str]) -> list[Flow]:
             flows += _cbrgen_flows(sc, names, i, len(flows))
             continue
         if t.group:
-            flows.append(_multicast_flow(sc, names, i, len(flows), rng))
+            flows.append(_multicast_flow(sc, names, i, len(flows), rng, membership))
             continue
         pairs: list[tuple[int, int]] = []
         for p in t.pairs:
@@ -362,11 +367,11 @@ def build_flows(sc: Scenario, names: list[str]) -> list[Flow]:
 
 
 def _multicast_flow(sc: Scenario, names: list[str], i: int, flow_id: int,
-                    rng: random.Random) -> Flow:
+                    rng: random.Random, membership: Membership) -> Flow:
     t = sc.traffic[i]
     src = _node_index(sc, names, t.src, f"traffic.{i}.src")
-    address = next(g.address for g in sc.groups if g.name == t.group)
+    group = membership.by_name[t.group]
     stop = min(t.stop, sc.duration) if math.isfinite(t.stop) else sc.duration
     start = t.start + (rng.uniform(0, t.jitter) if t.jitter else 0.0)
     return Flow(flow_id, t.kind, src, -1, float(t.rate), t.size, start, stop, t.ttl,
-                group=address)
+                group=group.address, members=group)

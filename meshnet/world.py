@@ -107,6 +107,6 @@ def build_world(sc: Scenario) -> World:
     except (UnknownProtocolError, ProtocolConfigError) as e:
         raise ScenarioError(f"{sc.source}: protocol: {e}") from None
     membership = build_groups(sc, names)
-    flows = build_flows(sc, names)
+    flows = build_flows(sc, names, membership)
     return World(sc, names, [address_of(i) for i in range(n)], trajectories, profile,
                  propagation, tx_power, protocol_cls, protocol_params, flows, membership)

@@ -25,6 +25,14 @@ uid), so flows with ``size`` < 8 send 8 bytes. The receiver takes flow, creation
 from the runner's own table (sender and receiver are the same process), so the header only has
 to identify the packet; flow and time are there for ``tcpdump`` readers.
 
+Multicast flows (``flow.group``): the source's socket sends to the group address with
+``IP_MULTICAST_IF`` = its address, ``IP_MULTICAST_TTL`` = the flow's ``ttl`` and no loopback;
+``data_sent`` becomes ``mcast_sent`` {node, uid, group, flow, size, receivers} with the members
+at the packet's nominal time. Every node that is ever a member of the group has a receiving
+socket that joins and leaves the group (``IP_ADD_MEMBERSHIP`` / ``IP_DROP_MEMBERSHIP`` on its
+address) at the scenario's times; each datagram it reads is an ``mcast_delivered`` {node, uid,
+group, hops, delay, flow} (the metrics count a packet once per member).
+
 Hops: the source sets ``IP_TTL`` to the flow's ``ttl``; every forwarding kernel decrements it;
 the receiver reads the arriving TTL (``IP_RECVTTL``): ``hops = ttl_sent - ttl_received + 1``
 (links crossed, as the simulator counts them; a neighbour is 1 hop). Delay uses the kernel's
@@ -160,10 +168,11 @@ class TrafficRunner:
         self.uid = 0
         self.sent: dict[int, _Sent] = {}
         self.stats = {"sent": 0, "delivered": 0, "send_errors": 0, "icmp_errors": 0,
-                      "foreign": 0}
+                      "foreign": 0, "mcast_delivered": 0}
         self._senders: dict[int, socket.socket] = {}   # flow id -> socket in the source
         self._receivers: dict[int, socket.socket] = {}  # node index -> socket in the destination
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._membership_timers: list[asyncio.TimerHandle] = []
         self._running = False
 
     def now(self) -> float:
@@ -175,9 +184,11 @@ class TrafficRunner:
         self._running = True
         try:
             for flow in self.flows:
-                if flow.dst not in self._receivers:
-                    self._receivers[flow.dst] = self._open_receiver(flow.dst)
+                for i in self._receiving_nodes(flow):
+                    if i not in self._receivers:
+                        self._receivers[i] = self._open_receiver(i)
                 self._senders[flow.id] = self._open_sender(flow)
+            self._join_groups()
         except BaseException:
             self.close()
             raise
@@ -185,6 +196,37 @@ class TrafficRunner:
             rng = random.Random(f"{self.seed}:flow:{flow.id}")
             self._timers[flow.id] = self.loop.call_at(self.t0 + flow.start, self._generate,
                                                       flow, rng, flow.start)
+
+    @staticmethod
+    def _receiving_nodes(flow: Any) -> list[int]:
+        if getattr(flow, "group", ""):
+            return sorted(i for i in flow.members.ever_members() if i != flow.src)
+        return [flow.dst]
+
+    def _join_groups(self) -> None:
+        """Receiving sockets join their groups now (members from the start) and at the
+        scenario's join and leave times."""
+        groups = {f.group: f.members for f in self.flows if getattr(f, "group", "")}
+        for address, group in sorted(groups.items()):
+            for i in sorted(group.initial):
+                if i in self._receivers:
+                    self._membership(i, address, True)
+            for c in group.changes:
+                if c.node in self._receivers:
+                    self._membership_timers.append(self.loop.call_at(
+                        self.t0 + c.at, self._membership, c.node, address, c.join))
+
+    def _membership(self, i: int, group: str, join: bool) -> None:
+        sock = self._receivers.get(i)
+        if sock is None:
+            return
+        mreq = socket.inet_aton(group) + socket.inet_aton(self.nodes[i].address)
+        option = socket.IP_ADD_MEMBERSHIP if join else socket.IP_DROP_MEMBERSHIP
+        try:
+            sock.setsockopt(socket.IPPROTO_IP, option, mreq)
+        except OSError as exc:
+            log.warning("%s: %s %s: %s", self.nodes[i].name, "join" if join else "leave",
+                        group, exc)
 
     def stop_sources(self) -> None:
         """No more packets; receivers keep reading (in-flight packets still arrive)."""
@@ -195,6 +237,9 @@ class TrafficRunner:
 
     def close(self) -> None:
         self.stop_sources()
+        for handle in self._membership_timers:
+            handle.cancel()
+        self._membership_timers.clear()
         for sock in list(self._senders.values()) + list(self._receivers.values()):
             try:
                 self.loop.remove_reader(sock.fileno())
@@ -214,6 +259,11 @@ class TrafficRunner:
         s = self._socket_in(flow.src)
         try:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, int(flow.ttl))
+            if getattr(flow, "group", ""):
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                             socket.inet_aton(self.nodes[flow.src].address))
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, int(flow.ttl))
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
             s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)  # ICMP errors about our packets
             s.bind((self.nodes[flow.src].address, 0))
         except BaseException:
@@ -242,18 +292,27 @@ class TrafficRunner:
             return
         now = self.now()
         src = self.nodes[flow.src]
-        dst = self.nodes[flow.dst]
         self.uid += 1
         uid = self.uid
-        self.emit(now, src.name, "data_sent", {"uid": uid, "src": src.address,
-                                               "dst": dst.address, "flow": flow.id,
-                                               "size": flow.size})
+        group = getattr(flow, "group", "")
+        if group:
+            dst_address = group
+            receivers = [self.nodes[k].name for k in sorted(flow.members.members_at(nominal))
+                         if k != flow.src]
+            self.emit(now, src.name, "mcast_sent", {"uid": uid, "group": group,
+                                                    "flow": flow.id, "size": flow.size,
+                                                    "receivers": receivers})
+        else:
+            dst_address = self.nodes[flow.dst].address
+            self.emit(now, src.name, "data_sent", {"uid": uid, "src": src.address,
+                                                   "dst": dst_address, "flow": flow.id,
+                                                   "size": flow.size})
         self.stats["sent"] += 1
         record = _Sent(flow, src.name, int(flow.ttl), 0.0)
         self.sent[uid] = record
         data = payload_for(uid, flow.id, now, flow.size)
         record.wall = time.time()
-        err = self._send(self._senders.get(flow.id), flow.src, data, dst.address)
+        err = self._send(self._senders.get(flow.id), flow.src, data, dst_address)
         if err is not None:
             self.stats["send_errors"] += 1
             record.done = True
@@ -284,7 +343,8 @@ class TrafficRunner:
             return exc.errno
 
     def _drop(self, record: _Sent, uid: int, reason: str) -> None:
-        self.emit(self.now(), record.node, "data_dropped", {"uid": uid, "reason": reason})
+        kind = "mcast_dropped" if getattr(record.flow, "group", "") else "data_dropped"
+        self.emit(self.now(), record.node, kind, {"uid": uid, "reason": reason})
 
     def _on_error_queue(self, sock: socket.socket, i: int) -> int:
         """ICMP errors about datagrams this source sent (time exceeded on the way: ``ttl``;
@@ -339,7 +399,8 @@ class TrafficRunner:
                 continue
             uid = int.from_bytes(data[4:8], "big")
             record = self.sent.get(uid)
-            if record is None or record.flow.dst != i:
+            group = getattr(record.flow, "group", "") if record is not None else ""
+            if record is None or (record.flow.dst != i and not group):
                 self.stats["foreign"] += 1
                 continue
             ttl = None
@@ -354,11 +415,17 @@ class TrafficRunner:
             if rx_wall is None:
                 rx_wall = time.time()
             hops = hops_from_ttl(record.ttl, ttl) if ttl is not None else 0
+            delay = max(rx_wall - record.wall, 0.0)
+            if group:
+                self.stats["mcast_delivered"] += 1
+                self.emit(self.now(), node.name, "mcast_delivered",
+                          {"uid": uid, "group": group, "hops": hops, "delay": delay,
+                           "flow": record.flow.id})
+                continue
             record.done = True
             self.stats["delivered"] += 1
             self.emit(self.now(), node.name, "data_delivered",
-                      {"uid": uid, "hops": hops, "delay": max(rx_wall - record.wall, 0.0),
-                       "flow": record.flow.id})
+                      {"uid": uid, "hops": hops, "delay": delay, "flow": record.flow.id})
 
 
 __all__ = ["PORT", "MAGIC", "HEADER", "TrafficRunner", "flow_uid", "frame_uid", "payload_for",
