@@ -24,7 +24,8 @@ class Destination:
     in_use: Route | None = None  # the route of the last frame sent (for route-change events)
     topology_version: int = -1  # controller: the topology the routes were computed from
     assigned: bool = False  # node: the controller assigned (or refused) routes
-    unreachable_until: float = float("-inf")
+    explored: float = float("-inf")  # when the last explorer frame was sent to it
+    rounds: int = 0  # times every route failed and all were tried again, since one worked
     too_far_hops: int = 0  # > 0: the shortest known route has this many hops (too many)
 
     def pick(self) -> tuple[Route, str] | None:
@@ -39,6 +40,7 @@ class Destination:
     def worked(self, route: Route) -> None:
         self.last_working = route
         self.failed.discard(route)
+        self.rounds = 0
 
     def broke(self, route: Route) -> None:
         self.failed.add(route)

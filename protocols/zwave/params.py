@@ -19,10 +19,10 @@ class ZWaveParams:
     max_repeaters: int = MAX_REPEATERS  # repeaters a route may use (0..4)
     max_routes: int = 4  # routes the controller ranks per destination (after the last working one)
     routed_ack: bool = True  # the destination of a routed frame answers with a routed ACK
-    inclusion_spread: float = 2.0  # s: nodes start neighbour discovery at uniform(0, this)
-    reply_jitter: float = 0.3  # s: random delay before answering a find-nodes-in-range frame
-    find_nodes_wait: float = 1.0  # s to collect answers before reporting the neighbour list
-    explorer_jitter: float = 0.05  # s: random delay before repeating an explorer frame
+    restart_delay: float = 1.0  # s: a revived node rediscovers at uniform(0, this)
+    reply_jitter: float = 1.0  # s: random delay before answering a find-nodes-in-range frame
+    find_nodes_wait: float = 1.5  # s to collect answers before reporting the neighbour list
+    explorer_jitter: float = 0.2  # s: random delay before repeating an explorer frame
     hop_timeout: float = 0.25  # s per hop, out and back, before a routed frame counts as lost
     retries: int = 3  # routed control frames: attempts after the first (other routes, explorer)
     queue_len: int = 32  # data packets waiting for a route, per node
@@ -46,7 +46,7 @@ class ZWaveParams:
         for name in ("hop_timeout", "find_nodes_wait", "queue_timeout"):
             if not getattr(self, name) > 0:  # written so that NaN fails too
                 raise bad(name, "must be > 0")
-        for name in ("inclusion_spread", "reply_jitter", "explorer_jitter", "unreachable_hold"):
+        for name in ("restart_delay", "reply_jitter", "explorer_jitter", "unreachable_hold"):
             if not getattr(self, name) >= 0:
                 raise bad(name, "must be >= 0")
         if not self.reply_jitter < self.find_nodes_wait:

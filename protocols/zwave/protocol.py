@@ -2,16 +2,21 @@
 
 The roles and the order of things follow a real Z-Wave network:
 
-1. **Neighbour discovery.** Inclusion is taken as done: node ``i`` of the scenario (0-based) has
-   Z-Wave node ID ``i + 1``. Each node, at a random moment of the first ``inclusion_spread``
-   seconds, sends *find nodes in range*; every node that hears it answers with *node in range*
-   (Z-Wave pings each node with an acknowledged NOP instead; one broadcast and the answers cost
-   fewer frames and prove the same two-way link).
+1. **Neighbour discovery, driven by the controller.** Inclusion is taken as done: node ``i``
+   of the scenario (0-based) has Z-Wave node ID ``i + 1``. The primary controller
+   (``controller``) starts by finding its own neighbours, then asks one node at a time to do
+   the same (*neighbor update*, Z-Wave's Request Node Neighbor Update), nearest nodes first:
+   every node some report named, over a route through the nodes it already knows. A node sends
+   *find nodes in range*; every node that hears it answers with *node in range* (Z-Wave pings
+   each node with an acknowledged NOP instead; one broadcast and the answers cost fewer frames
+   and prove the same two-way link).
 2. **Range info to the controller.** After ``find_nodes_wait`` the node reports the neighbours
-   that answered to the primary controller (``controller``), routed like any frame. A node that
-   has no route to the controller yet sends it in an explorer frame. The controller keeps every
-   node's list (:class:`~.topology.Topology`) and answers with the node's *SUC return routes*:
-   up to ``max_routes`` routes from the node to the controller.
+   that answered (*range info*), back along the route the request came by. The controller keeps
+   every node's list (:class:`~.topology.Topology`), answers with the node's *SUC return
+   routes* (up to ``max_routes`` routes from the node to the controller) and moves on to the
+   next node. Nodes keep their inclusion and return routes in non-volatile memory
+   (``ctx.persistent``), the controller its topology: a revived node finds its neighbours again
+   and reports them itself, over its return routes or in an explorer frame.
 3. **Routing at a source.** A routed frame carries its whole route (at most 4 repeaters) and a
    hop index each repeater advances (:mod:`.wire`). A source tries the last working route to the
    destination, then the next routes in order, then an *explorer frame*: a flood limited to
@@ -107,20 +112,39 @@ class ZWave(Protocol):
         self.explorers = DuplicateCache(p.routed_timeout(p.max_repeaters) + 1.0)
         self.joined = self.is_controller  # a node: its SUC return routes arrived
         self.isolated = False  # a node: its range info could not reach the controller
-        self._unicasts: dict[str, wire.Routed] = {}  # neighbour -> last routed frame sent to it
+        # neighbour -> (time, routed frame or None) of the last unicast to it: a MAC failure
+        # report names only the neighbour, so it is matched to the last frame sent there
+        self._unicasts: dict[str, tuple[float, wire.Routed | None]] = {}
         self._timers = Timers(ctx)
         self._seq = 0
         self._joins = 0  # failed attempts to reach the controller
         self._expiry: Any = None
+        self._discovering = False
+        store = getattr(ctx, "persistent", None)
+        # survives a kill and revive: the node's inclusion and return routes, the topology
+        self._memory: dict[str, Any] = {} if store is None else store.setdefault(self.name, {})
+        # controller: the neighbour-update campaign (one node at a time)
+        self.updating: int | None = None
+        self._update_timer: Any = None
+        self._update_tries: dict[int, int] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         self._timers.running = True
-        if self.is_controller:
-            self.topology.learn(self.id, self.ctx.address)
+        memory = self._memory
         self._learn(self.id, self.ctx.address)
-        self._timers.later(self.ctx.random.uniform(0, self.params.inclusion_spread),
-                           self._find_nodes)
+        if self.is_controller:
+            self.topology = memory.setdefault("topology", Topology())
+            self.topology.learn(self.id, self.ctx.address)
+            for address, node in self.topology.ids.items():
+                self._learn(node, address)
+            self._timers.later(0.0, self._find_nodes)
+        elif memory.get("included"):  # a restart: rediscover and report without being asked
+            suc = memory.get("suc")
+            if suc is not None:
+                self._assigned(suc, announce=False)
+            self._timers.later(self.ctx.random.uniform(0, self.params.restart_delay),
+                               self._find_nodes)
 
     def stop(self) -> None:
         self._timers.cancel_all()
@@ -129,17 +153,48 @@ class ZWave(Protocol):
 
     # --- neighbour discovery and range info ---------------------------------------------------
     def _find_nodes(self) -> None:
+        if self._discovering:
+            return
+        self._discovering = True
         self.found.clear()
         self.ctx.broadcast(wire.encode(wire.FindNodes(self.id)))
         self._timers.later(self.params.find_nodes_wait, self._report)
 
     def _report(self) -> None:
+        self._discovering = False
+        # the nodes that answered, and those heard directly before (their find-nodes frames
+        # or relayed frames): the medium's links are symmetric, so either proves a link
+        heard = self.found | set(self.neighbors)
         info = wire.RangeInfo(self.ctx.address, tuple(
-            (node, self.neighbors[node]) for node in sorted(self.found)))
+            (node, self.neighbors[node]) for node in sorted(heard)))
         if self.is_controller:
             self._take_range_info(self.id, info, ())
         else:
             self._send_control(self.params.controller, info)
+
+    def _next_update(self) -> None:
+        """Controller: ask the next node that has not reported to find its neighbours."""
+        if self.updating is not None:
+            return
+        p, topo = self.params, self.topology
+        todo = [n for n in topo.addresses if n not in topo.reported
+                and self._update_tries.get(n, 0) <= p.retries]
+        if not todo:
+            return
+        far = MAX_NODE_ID + 1
+        node = min(todo, key=lambda n: (topo.hops(self.id, n) or far, n))
+        self._update_tries[node] = self._update_tries.get(node, 0) + 1
+        self.updating = node
+        self._send_control(node, wire.NeighborUpdate())
+        wait = p.find_nodes_wait + 2 * p.routed_timeout(p.max_repeaters)
+        self._update_timer = self._timers.later(wait, self._update_over, node)
+
+    def _update_over(self, node: int) -> None:
+        if self.updating == node:
+            if self._update_timer is not None:
+                self._timers.cancel(self._update_timer)
+            self.updating = self._update_timer = None
+            self._next_update()
 
     def _join_failed(self) -> None:
         """The range info did not reach the controller: try again later, from scratch."""
@@ -168,6 +223,8 @@ class ZWave(Protocol):
                 routes = [arrived]
             self._send_control(node, wire.AssignRoutes(self.id, self.ctx.address, tuple(routes)))
         self._release(set(topo.ids))
+        self._update_over(node)
+        self._next_update()
 
     # --- control plane ------------------------------------------------------------------------
     def on_control(self, src: str, payload: bytes) -> None:
@@ -177,7 +234,7 @@ class ZWave(Protocol):
         if isinstance(msg, wire.FindNodes):
             self._learn_neighbor(msg.src, src)
             self._timers.later(self.ctx.random.uniform(0, self.params.reply_jitter),
-                               self.ctx.send, src, wire.encode(wire.NodeInRange(self.id)))
+                               self._unicast, src, wire.encode(wire.NodeInRange(self.id)))
         elif isinstance(msg, wire.NodeInRange):
             self._learn_neighbor(msg.src, src)
             self.found.add(msg.src)
@@ -215,7 +272,7 @@ class ZWave(Protocol):
             return  # only ever sent inbound
         back = wire.Routed(msg.orig, msg.target, msg.seq, msg.repeaters, wire.Ack(),
                            hop=len(msg.repeaters) + 1, inbound=True)
-        self.ctx.send(src, wire.encode(back))
+        self._send_routed(src, back)
         self._heard_route(msg.orig, msg.repeaters)
         self._handle(msg.orig, msg.body, msg.repeaters)
 
@@ -226,7 +283,7 @@ class ZWave(Protocol):
         if msg.target == self.id:
             back = wire.Routed(msg.orig, self.id, msg.seq, msg.repeaters, wire.Ack(),
                                hop=len(msg.repeaters) + 1, inbound=True)
-            self.ctx.send(src, wire.encode(back))
+            self._send_routed(src, back)
             if self.topology is not None:
                 path = (msg.orig, *msg.repeaters, self.id)
                 for a, b in zip(path, path[1:]):
@@ -254,6 +311,10 @@ class ZWave(Protocol):
                 self._answer_request(orig, body.address)
         elif isinstance(body, wire.AssignRoutes):
             self._assigned(body)
+        elif isinstance(body, wire.NeighborUpdate):
+            if not self.is_controller and orig == self.params.controller:
+                self._memory["included"] = True
+                self._find_nodes()
         elif isinstance(body, wire.Unreachable):
             self._refused(body)
 
@@ -273,14 +334,18 @@ class ZWave(Protocol):
                                           min(hops or 0, 255))
         self._send_control(orig, answer)
 
-    def _assigned(self, body: wire.AssignRoutes) -> None:
+    def _assigned(self, body: wire.AssignRoutes, announce: bool = True) -> None:
         self._learn(body.dst, body.address)
         d = self._dest(body.dst)
         d.set_routes(list(body.routes))
         d.assigned = True
         self.blocked.pop(body.address, None)
         self._request_done(body.address)
-        self.ctx.emit("zwave_return_routes", dst=body.address, routes=len(body.routes))
+        if body.dst == self.params.controller:
+            self._memory["included"] = True
+            self._memory["suc"] = body  # return routes live in non-volatile memory
+        if announce:
+            self.ctx.emit("zwave_return_routes", dst=body.address, routes=len(body.routes))
         self._release({body.address})
         if body.dst == self.params.controller and not self.joined:
             self.joined, self.isolated, self._joins = True, False, 0
@@ -305,8 +370,11 @@ class ZWave(Protocol):
         return self._seq
 
     def _send_routed(self, address: str, frame: wire.Routed) -> None:
-        self._unicasts[address] = frame
-        self.ctx.send(address, wire.encode(frame))
+        self._unicast(address, wire.encode(frame), frame)
+
+    def _unicast(self, address: str, payload: bytes, frame: wire.Routed | None = None) -> None:
+        self._unicasts[address] = (self.ctx.now, frame)
+        self.ctx.send(address, payload)
 
     def _send_control(self, target: int, body: wire.Body, tries: int = 0) -> None:
         """Send a routed control frame reliably: next route on failure, explorer frame last."""
@@ -358,7 +426,6 @@ class ZWave(Protocol):
             return
         self.searching.discard(target)  # an explorer frame found this route
         d.worked(repeaters)
-        d.unreachable_until = float("-inf")
         first = self._address(repeaters[0] if repeaters else target)
         if d.address is not None and first is not None:
             self.ctx.emit("route_found", dst=d.address, hops=len(repeaters) + 1, next_hop=first)
@@ -414,7 +481,7 @@ class ZWave(Protocol):
             return
         error = wire.Routed(frame.orig, frame.target, frame.seq, frame.repeaters,
                             wire.Error(self.id, unreachable), hop=frame.hop, inbound=True)
-        self.ctx.send(back, wire.encode(error))
+        self._send_routed(back, error)
         failed = self._address(unreachable)
         self.ctx.emit("zwave_routed_error", failed=failed or "0.0.0.0", to=back)
 
@@ -516,14 +583,26 @@ class ZWave(Protocol):
 
     def _resolve(self, d: Destination) -> None:
         """No route left to ``d``: ask the controller (a node that has none from it yet), or
+        give the known routes another chance (a failure is often a lost frame, not a lost
+        link): twice, and always within ``unreachable_hold`` of the last explorer frame; or
         send an explorer frame."""
         if d.node in self.searching or (d.address is not None and d.address in self.requests):
             return
+        p, now = self.params, self.ctx.now
         if (not self.is_controller and not d.assigned and self.joined
-                and d.node != self.params.controller and d.address is not None):
+                and d.node != p.controller and d.address is not None):
             self._request(d.address)
+        elif d.routes and (d.rounds < 2 or now - d.explored < p.unreachable_hold):
+            d.rounds += 1
+            self._retry_routes(d)
         else:
-            self._explore(d.node, wire.Nop(), self._next_seq(), self.params.retries)
+            d.explored, d.rounds = now, 0  # explorer attempts for data: the first and one more
+            self._explore(d.node, wire.Nop(), self._next_seq(), max(0, p.retries - 1))
+
+    def _retry_routes(self, d: Destination) -> None:
+        d.failed.clear()
+        if d.address is not None:
+            self._timers.later(0.0, self._release, {d.address})
 
     def _request(self, address: str) -> None:
         if address in self.requests:
@@ -544,6 +623,9 @@ class ZWave(Protocol):
             self._unreachable(address, False, 0)
 
     def _give_up(self, d: Destination) -> None:
+        if d.routes:  # known routes, only failing for now: try them again
+            self._retry_routes(d)
+            return
         hops = self.topology.hops(self.id, d.node) if self.topology is not None else None
         if hops is None and d.too_far_hops:
             hops = d.too_far_hops
@@ -567,7 +649,7 @@ class ZWave(Protocol):
             node = self.ids.get(packet.dst)
             if packet.src == self.ctx.address and node is not None:
                 self._link_failed(node, ())
-                self.ctx.send_packet(packet)
+                self._resend(packet)
             return
         try:
             h = wire.decode_header(raw)
@@ -579,10 +661,16 @@ class ZWave(Protocol):
                 self._timers.cancel(pend.timer)
             self._link_failed(h.dst, h.repeaters)
             del packet.meta[self.name]
-            self.ctx.send_packet(packet)
+            self._resend(packet)
         else:
             self._routed_error(wire.Routed(h.src, h.dst, h.seq, h.repeaters, wire.Nop(),
                                            hop=h.hop), h.path[h.hop + 1])
+
+    def _resend(self, packet: Packet) -> None:
+        """Send a packet whose first hop failed again, on the next route. Held first and handed
+        back from a timer, so the data plane has finished with the failed frame."""
+        self.ctx.hold(packet)
+        self._timers.later(0.0, self.ctx.send_packet, packet)
 
     def _link_failed(self, node: int, route: Route) -> None:
         first = route[0] if route else node
@@ -591,8 +679,8 @@ class ZWave(Protocol):
         self._broke(self._dest(node), route)
 
     def _control_link_failed(self, next_hop: str) -> None:
-        frame = self._unicasts.pop(next_hop, None)
-        if frame is None or frame.inbound:
+        sent, frame = self._unicasts.pop(next_hop, (0.0, None))
+        if frame is None or frame.inbound or self.ctx.now - sent > self.params.hop_timeout:
             return
         if frame.hop == 0:
             pend = self.pending.get(frame.seq)
@@ -619,9 +707,8 @@ class ZWave(Protocol):
         if h.repeaters and self.params.routed_ack:
             back = prev_hop or self.neighbors.get(h.repeaters[-1])
             if back is not None:
-                self.ctx.send(back, wire.encode(wire.Routed(
-                    h.src, h.dst, h.seq, h.repeaters, wire.Ack(), hop=len(h.repeaters) + 1,
-                    inbound=True)))
+                self._send_routed(back, wire.Routed(h.src, h.dst, h.seq, h.repeaters, wire.Ack(),
+                                                    hop=len(h.repeaters) + 1, inbound=True))
 
     # --- waiting packets ----------------------------------------------------------------------
     def _buffer(self, packet: Packet) -> None:

@@ -24,6 +24,7 @@ class Topology:
 
     def __init__(self) -> None:
         self.reports: dict[int, frozenset[int]] = {}
+        self.reported: set[int] = set()  # nodes whose own range info arrived
         self.addresses: dict[int, str] = {}  # node ID -> IPv4 address
         self.ids: dict[str, int] = {}  # IPv4 address -> node ID
         self.failed: set[frozenset[int]] = set()
@@ -45,6 +46,7 @@ class Topology:
         """``node`` found ``neighbors``: its links are what it says now, plus those other nodes
         report to it; links it names again are no longer taken as failed."""
         self.reports[node] = frozenset(neighbors) - {node}
+        self.reported.add(node)
         self.failed -= {frozenset((node, other)) for other in neighbors}
         self._changed()
 

@@ -40,6 +40,8 @@ Bodies (first byte: kind)::
     error (6)             the node ID that could not deliver, the node ID it could not reach
     nop (7)               (nothing): Z-Wave's no-operation command, the payload of an explorer
                           frame that only searches a route
+    neighbor update (8)   (nothing): the controller asks the node to discover its neighbours
+                          and send its range info (Z-Wave's Request Node Neighbor Update)
 
 Decoders raise :class:`~meshnet.protocol_api.DecodeError` for anything malformed and nothing else.
 """
@@ -61,7 +63,7 @@ VERSION = 1
 BITMASK_BYTES = 29  # 232 bits
 
 FIND_NODES, NODE_IN_RANGE, ROUTED, EXPLORER = 1, 2, 3, 4
-RANGE_INFO, ASSIGN_ROUTES, ROUTE_REQUEST, UNREACHABLE, ACK, ERROR, NOP = 1, 2, 3, 4, 5, 6, 7
+RANGE_INFO, ASSIGN_ROUTES, ROUTE_REQUEST, UNREACHABLE, ACK, ERROR, NOP, NEIGHBOR_UPDATE = range(1, 9)
 TOO_FAR, NO_ROUTE = 1, 2
 
 Route = tuple[int, ...]  # repeater node IDs, outbound order
@@ -164,7 +166,12 @@ class Nop:
     pass
 
 
-Body = Union[RangeInfo, AssignRoutes, RouteRequest, Unreachable, Ack, Error, Nop]
+@dataclass(frozen=True, slots=True)
+class NeighborUpdate:
+    pass
+
+
+Body = Union[RangeInfo, AssignRoutes, RouteRequest, Unreachable, Ack, Error, Nop, NeighborUpdate]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +261,8 @@ def encode_body(body: Body) -> bytes:
         return bytes([ERROR, _id(body.failed_from), _id(body.failed_to)])
     if isinstance(body, Nop):
         return bytes([NOP])
+    if isinstance(body, NeighborUpdate):
+        return bytes([NEIGHBOR_UPDATE])
     raise TypeError(f"not a Z-Wave frame body: {body!r}")
 
 
@@ -352,7 +361,10 @@ def decode_body(data: bytes) -> Body:
     if kind == NOP:
         _length(rest, 0, "nop")
         return Nop()
-    raise DecodeError(f"unknown Z-Wave body kind {kind} (expected 1..7)")
+    if kind == NEIGHBOR_UPDATE:
+        _length(rest, 0, "neighbor update")
+        return NeighborUpdate()
+    raise DecodeError(f"unknown Z-Wave body kind {kind} (expected 1..8)")
 
 
 # --- helpers ---------------------------------------------------------------------------------
