@@ -116,15 +116,25 @@ def _live_record(run: str | None) -> registry.RunRecord:
 
 
 def list_nodes(run: str | None = None) -> list[dict[str, Any]]:
-    """name, namespace, address (and run) of every node of a running emulation."""
+    """name, namespace, address, run and state ("up", or "starting" while its namespace is
+    being made) of every node of a running emulation."""
     rec = _live_record(run)
-    return [dict(n, run=rec.run) for n in rec.nodes]
+    return [dict(n, run=rec.run, state="up" if rec.node_ready(i) else "starting")
+            for i, n in enumerate(rec.nodes)]
 
 
 def resolve_node(node: str, run: str | None = None) -> dict[str, Any]:
-    for n in list_nodes(run):
+    """The node's row; a node that does not exist yet is an error that says so."""
+    rows = list_nodes(run)
+    for n in rows:
         if node in (n["name"], n["address"], n["namespace"]):
+            if n["state"] == "starting":
+                up = sum(r["state"] == "up" for r in rows)
+                raise NetnsUsageError(f"node {n['name']} of run {n['run']!r} is still starting "
+                                      f"({up} of {len(rows)} nodes up): try again in a moment")
             return n
+    if not rows:
+        raise NetnsUsageError("the running emulation is still starting: try again in a moment")
     raise NetnsUsageError(f"no node {node!r} in the running emulation")
 
 
@@ -138,6 +148,9 @@ def exec_in(node: str, argv: Sequence[str], run: str | None = None) -> int:
     if shutil.which(argv[0]) is None and "/" not in argv[0]:
         raise NetnsUsageError(f"{argv[0]}: command not found")
     path = os.path.join("/run/netns", n["namespace"])
+    if not os.path.exists(path):  # the run ended between the lookup and now
+        raise NetnsUsageError(f"node {n['name']}: namespace {n['namespace']} is gone (the run "
+                              f"{n['run']!r} has stopped)")
     return subprocess.call(netns_argv(path, list(argv)))
 
 

@@ -121,12 +121,21 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def _print_table(rows: list[dict], title: str, out: Any = None) -> None:
     out = out or sys.stdout
     print(title, file=out)
-    print(f"{'node':<8}{'address':<16}{'namespace':<24}{'position':>18}", file=out)
+    print(f"{'node':<8}{'address':<16}{'namespace':<24}{'state':<10}{'position':>18}", file=out)
     for r in rows:
         pos = r.get("position")
         where = f"({pos[0]:.0f}, {pos[1]:.0f})" if pos else "-"
-        print(f"{r['name']:<8}{r['address']:<16}{r['namespace']:<24}{where:>18}", file=out)
+        print(f"{r['name']:<8}{r['address']:<16}{r['namespace']:<24}{r.get('state', 'up'):<10}"
+              f"{where:>18}", file=out)
     out.flush()
+
+
+def _nodes_title(rows: list[dict]) -> str:
+    if not rows:
+        return "no nodes yet: the emulation is starting"
+    up = sum(r["state"] == "up" for r in rows)
+    starting = f" (starting: {up} of {len(rows)} nodes up)" if up < len(rows) else ""
+    return f"run {rows[0]['run']!r}{starting}"
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
@@ -139,7 +148,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows))
     else:
-        _print_table(rows, f"run {rows[0]['run']!r}" if rows else "no nodes")
+        _print_table(rows, _nodes_title(rows))
     return EXIT_OK
 
 

@@ -34,6 +34,10 @@ from .plan import Plan
 from .traffic import TrafficRunner, flow_uid, frame_uid
 
 DRAIN_S = 1.0  # after the sources stop, how long in-flight packets may still arrive
+READY_SAVE_S = 0.2  # during a bring-up, how often the record says how many nodes are up
+
+# Runs this process started and has not stopped, by registry token (see registry.claim).
+_LIVE: dict[str, "Emulation"] = {}
 
 NSENTER = shutil.which("nsenter")
 
@@ -99,12 +103,17 @@ class Emulation:
     ``overrides`` are ``section.key=value`` strings applied to a named scenario.
     ``flows``: the traffic to send (``meshnet.traffic.Flow``); default: the scenario's
     ``[[traffic]]`` (none for a bare :class:`Plan`). ``traffic=False`` sends nothing.
+
+    A name is one run at a time: a live run of the same name in another process is refused,
+    and so is one in this process, unless ``replace=True``, which stops that run first (the
+    TUI's restart). Either way a run removes only what it created (``registry`` tokens).
     """
 
     def __init__(self, scenario: Any, name: str = "mn", overrides: list[str] | None = None,
                  handle_signals: bool = True,
                  on_event: Callable[[float, str, str, dict], None] | None = None,
-                 flows: list[Any] | None = None, traffic: bool = True) -> None:
+                 flows: list[Any] | None = None, traffic: bool = True,
+                 replace: bool = False) -> None:
         self.scenario: Any = None
         if isinstance(scenario, Plan):
             self.plan = scenario
@@ -125,6 +134,7 @@ class Emulation:
             flows = build_flows(self.scenario, list(self.plan.names))
         self.flows: list[Any] = list(flows or []) if traffic else []
         self.name = registry.validate_run_name(name)
+        self.replace = replace
         self.handle_signals = handle_signals
         self.on_event = on_event
         self.events: deque = deque(maxlen=10000)
@@ -141,6 +151,7 @@ class Emulation:
         self._thread: threading.Thread | None = None
         self._old_handlers: dict[int, Any] = {}
         self._pids: list[int] = []
+        self._ready_saved = 0.0
         self.up_seconds = 0.0
         self.down_seconds = 0.0
 
@@ -148,7 +159,11 @@ class Emulation:
     def start(self) -> "Emulation":
         require_root()
         t0 = time.perf_counter()
-        self.record = registry.claim(self.name)
+        if self.replace:
+            for older in [e for e in _LIVE.values() if e.name == self.name and e is not self]:
+                older.stop()
+        self.record = registry.claim(self.name, live_here=set(_LIVE))
+        _LIVE[self.record.token] = self
         atexit.register(self.stop)
         self._install_signals()
         try:
@@ -161,13 +176,26 @@ class Emulation:
                                             name=f"meshnet-{self.name}", daemon=True)
             self._thread.start()
             # on the loop thread: it owns the nodes' netlink handles from now on
-            self._await(nodenet.bring_up(self.netnodes, with_tun), timeout=600)
+            self._await(nodenet.bring_up(self.netnodes, with_tun, self._nodes_up), timeout=600)
             self.runtime = self._call(self._start_runtime)
+            self.record.state = "running"
+            self.record.save()
         except BaseException:
             self.stop()
             raise
         self.up_seconds = time.perf_counter() - t0
         return self
+
+    def _nodes_up(self, count: int) -> None:
+        """Bring-up progress: the record says how many nodes exist (``meshnet nodes`` shows
+        the others as starting and ``meshnet exec`` says they are), at most every
+        READY_SAVE_S and when the last one is up."""
+        rec = self.record
+        rec.up = count
+        now = time.monotonic()
+        if count == len(self.netnodes) or now >= self._ready_saved + READY_SAVE_S:
+            self._ready_saved = now
+            rec.save()
 
     def _start_runtime(self) -> AgentRuntime:
         rt = AgentRuntime(self.loop, self.plan, self.netnodes, on_event=self._event,
@@ -210,6 +238,7 @@ class Emulation:
             nodenet.tear_down(self.netnodes)
             nodenet.close_device_fds(self.netnodes)
         finally:
+            _LIVE.pop(self.record.token, None)
             self.record.remove()
             self.record = None
             self._restore_signals()

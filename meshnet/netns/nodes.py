@@ -19,9 +19,11 @@ one by one; the kernel frees each namespace with its devices in one batched clea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from dataclasses import dataclass, field
+from typing import Callable
 
 from . import linux, rtnl
 from .registry import RunRecord, kill_processes, netns_name, processes_in
@@ -90,19 +92,26 @@ def _create_namespace(node: NodeNet, loop: asyncio.AbstractEventLoop, with_tun: 
     path = node.netns_path
     os.makedirs(linux.NETNS_DIR, exist_ok=True)
     os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444))
-    linux.unshare(linux.CLONE_NEWNET)
     try:
-        linux.bind_mount("/proc/thread-self/ns/net", path)
-        node.ns_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        node.rt = rtnl.NamespaceRtnl(loop)
-        _write_sysctls()
-        node.tap_fd = _open_device(node, WLAN, tap=True)
-        node.tap_index = socket.if_nametoindex(WLAN)
-        if with_tun:
-            node.tun_fd = _open_device(node, MESH, tap=False)
-            node.tun_index = socket.if_nametoindex(MESH)
-    finally:
-        linux.setns(linux.ROOT_NETNS_FD)
+        linux.unshare(linux.CLONE_NEWNET)
+        try:
+            linux.bind_mount("/proc/thread-self/ns/net", path)
+            node.ns_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            node.rt = rtnl.NamespaceRtnl(loop)
+            _write_sysctls()
+            node.tap_fd = _open_device(node, WLAN, tap=True)
+            node.tap_index = socket.if_nametoindex(WLAN)
+            if with_tun:
+                node.tun_fd = _open_device(node, MESH, tap=False)
+                node.tun_index = socket.if_nametoindex(MESH)
+        finally:
+            linux.setns(linux.ROOT_NETNS_FD)
+    except BaseException:
+        if node.ns_fd < 0:  # the path is ours (O_EXCL) but tear_down cannot tell: remove it
+            with contextlib.suppress(OSError):
+                linux.umount(path)
+                os.unlink(path)
+        raise
 
 
 def _open_device(node: NodeNet, name: str, tap: bool) -> int:
@@ -129,17 +138,21 @@ def plan(record: RunRecord, names: list[str], addresses: list[str], with_tun: bo
              for i, (n, a) in enumerate(zip(names, addresses))]
     record.namespaces = [n.netns for n in nodes]
     record.nodes = [{"name": n.name, "namespace": n.netns, "address": n.address} for n in nodes]
+    record.up = 0  # none of them exists yet (see bring_up's on_ready)
     record.save()
     return nodes
 
 
-async def bring_up(nodes: list[NodeNet], with_tun: bool) -> None:
+async def bring_up(nodes: list[NodeNet], with_tun: bool,
+                   on_ready: Callable[[int], None] | None = None) -> None:
     """Create every node's namespace and devices (see module docstring). Runs on the loop that
-    will own the nodes' netlink handles."""
+    will own the nodes' netlink handles. ``on_ready(k)`` is called when nodes[:k] are up."""
     loop = asyncio.get_running_loop()
-    for node in nodes:
+    for k, node in enumerate(nodes, 1):
         _create_namespace(node, loop, with_tun)
         await _configure(node)
+        if on_ready is not None:
+            on_ready(k)
 
 
 def close_netlink(nodes: list[NodeNet]) -> None:
@@ -150,17 +163,29 @@ def close_netlink(nodes: list[NodeNet]) -> None:
             node.rt = None
 
 
+def owns_path(node: NodeNet) -> bool:
+    """``node.netns_path`` still holds the namespace this run created (not one a newer run of
+    the same name made at the same path after this one lost it)."""
+    if node.ns_fd < 0:
+        return False
+    return linux.netns_inode(node.netns_path) == os.fstat(node.ns_fd).st_ino
+
+
 def tear_down(nodes: list[NodeNet], kill: bool = True) -> list[str]:
     """Remove the namespaces (and with them every device). Processes started inside are
-    stopped first; our own sockets there must already be closed (they pin a namespace)."""
+    stopped first; our own sockets there must already be closed (they pin a namespace).
+    Only paths that still hold this run's namespaces are touched (:func:`owns_path`)."""
     close_netlink(nodes)
-    paths = [n.netns_path for n in nodes]
-    if kill:
-        inodes = {ino for ino in map(linux.netns_inode, paths) if ino}
-        if inodes:
-            kill_processes(processes_in(inodes))
+    mine = {id(n): os.fstat(n.ns_fd).st_ino for n in nodes if owns_path(n)}
+    if kill and mine:
+        kill_processes(processes_in(set(mine.values())))
     removed = []
     for node in nodes:
+        if id(node) not in mine:
+            if node.ns_fd >= 0:
+                os.close(node.ns_fd)
+                node.ns_fd = -1
+            continue
         linux.umount(node.netns_path)
         try:
             os.unlink(node.netns_path)

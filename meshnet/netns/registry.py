@@ -9,6 +9,16 @@ files (and scans ``/run/netns`` for ``mn-`` names no live run owns) and removes 
 A pid alone does not name a process: after a crash the kernel may give it to an unrelated one.
 The record keeps each pid's start time (``/proc/PID/stat`` field 22) from when it was saved with
 it, and a process is signalled (or a run's owner counted as alive) only while that still matches.
+
+A name alone does not name a run either: a run started again under the same name (the TUI's
+restart, a second ``Emulation`` in one process) reuses the record's path and the namespaces'
+paths. So every run has a random ``token``: a run rewrites or removes only a record that
+carries its token, tears down only a namespace path that still holds the namespace it made
+(compared by inode with the fd it keeps), and ``clean`` leaves namespaces a live run lists.
+
+Readiness: the record lists the nodes before they exist (so a crash in the middle of a bring-up
+leaves nothing unlisted); ``up`` says how many of them (in order) are up, and ``state`` is
+``starting`` until the protocols run, then ``running``.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import select
 import signal
 import time
@@ -52,6 +63,9 @@ class RunRecord:
     files: list[str] = field(default_factory=list)
     # str(pid) -> start time (clock ticks after boot) of ``pid`` and of every tracked pid
     starts: dict[str, int] = field(default_factory=dict)
+    token: str = ""  # this run instance (see module docstring); "" in records from before
+    state: str = "running"  # "starting" until the protocols run (records from before: running)
+    up: int | None = None  # nodes[:up] exist; None: all of them (records from before)
 
     @property
     def path(self) -> str:
@@ -66,23 +80,47 @@ class RunRecord:
         start = self.starts.get(str(self.pid))
         return pid_alive(self.pid) and (start is None or process_start(self.pid) == start)
 
-    def save(self) -> None:
-        """Write the record; pids saved for the first time get their start time recorded."""
+    def node_ready(self, index: int) -> bool:
+        """Node ``nodes[index]`` exists (its namespace and devices are up)."""
+        return self.up is None or index < self.up
+
+    def owns_file(self) -> bool:
+        """The record at :attr:`path` is this run's (or there is none)."""
+        on_disk = _read_token(self.path)
+        return on_disk is None or on_disk == self.token
+
+    def save(self) -> bool:
+        """Write the record; pids saved for the first time get their start time recorded.
+        Returns False, writing nothing, when the path holds another run's record (a newer run
+        of the same name took it over)."""
+        if not self.owns_file():
+            return False
         for pid in (self.pid, *self.pids):
             if str(pid) not in self.starts and (start := process_start(pid)) is not None:
                 self.starts[str(pid)] = start
         os.makedirs(REGISTRY_DIR, exist_ok=True)
-        tmp = self.path + ".tmp"
+        tmp = f"{self.path}.{os.getpid()}.{self.token or 'x'}.tmp"
         with open(tmp, "w") as fh:
             json.dump(asdict(self), fh)
         os.replace(tmp, self.path)
+        return True
 
     def remove(self) -> None:
-        for path in (self.path, self.path + ".tmp"):
+        """Delete the record, if it is still this run's."""
+        if self.owns_file():
             try:
-                os.unlink(path)
+                os.unlink(self.path)
             except FileNotFoundError:
                 pass
+
+
+def _read_token(path: str) -> str | None:
+    """The token of the record at ``path``; None if there is no readable record."""
+    try:
+        with open(path) as fh:
+            return str(json.load(fh).get("token", ""))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def load_records() -> list[RunRecord]:
@@ -131,22 +169,44 @@ def process_start(pid: int) -> int | None:
         return None
 
 
-def claim(run: str) -> RunRecord:
-    """Create the record of a new run; a live run with the same name is an error, a dead one
-    is cleaned first."""
+def claim(run: str, live_here: set[str] = frozenset()) -> RunRecord:
+    """Create the record of a new run (state ``starting``, a fresh token). A live run with the
+    same name is an error: in another process, or in this one when its token is in
+    ``live_here`` (the runs this process has not stopped). A dead one is cleaned first."""
     validate_run_name(run)
     for rec in load_records():
         if rec.run == run:
             if rec.alive() and rec.pid != os.getpid():
                 raise RuntimeError(f"run {run!r} is already active (pid {rec.pid}); choose "
                                    "another --name")
+            if rec.alive() and rec.token in live_here:
+                raise RuntimeError(f"run {run!r} is already active in this process; stop it "
+                                   "first or choose another name")
             clean_record(rec)
     stale = [n for n in list_netns() if n.startswith(f"{NS_PREFIX}{run}-")]
     for ns in stale:
         remove_namespaces([ns])
-    rec = RunRecord(run=run, pid=os.getpid())
+    for leftover in _tmp_files(run):
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
+    rec = RunRecord(run=run, pid=os.getpid(), token=secrets.token_hex(8), state="starting")
+    try:
+        os.unlink(rec.path)  # whatever is still there is a dead run's, cleaned above
+    except FileNotFoundError:
+        pass
     rec.save()
     return rec
+
+
+def _tmp_files(run: str) -> list[str]:
+    """Half-written records of ``run`` (a writer killed between write and rename)."""
+    try:
+        return [os.path.join(REGISTRY_DIR, f) for f in os.listdir(REGISTRY_DIR)
+                if f.startswith(f"{run}.json.") and f.endswith(".tmp")]
+    except FileNotFoundError:
+        return []
 
 
 def list_netns() -> list[str]:
@@ -257,11 +317,14 @@ def remove_namespaces(names: list[str], kill: bool = True,
 def clean_record(rec: RunRecord) -> list[str]:
     """Remove what the run of ``rec`` left. Its tracked processes are signalled only while their
     recorded start times match (see :func:`kill_processes`); whatever still runs inside its
-    namespaces is theirs and is killed with them."""
+    namespaces is theirs and is killed with them. A namespace that another live run lists (a
+    newer run of the same name) is not this run's."""
     mine = [p for p in rec.pids if p != os.getpid()]
     killed = kill_processes(mine, grace=0.2, starts=rec.process_starts())
     ns = set(rec.namespaces) | {n for n in list_netns() if n.startswith(f"{NS_PREFIX}{rec.run}-")}
-    gone = remove_namespaces(sorted(ns), killed=killed)
+    others = {n for r in load_records() if (r.run, r.token) != (rec.run, rec.token) and r.alive()
+              for n in r.namespaces}
+    gone = remove_namespaces(sorted(ns - others), killed=killed)
     removed = [f"process {p}" for p in dict.fromkeys(killed)]
     removed += [f"namespace {n}" for n in gone]
     for path in rec.files:
