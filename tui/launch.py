@@ -37,10 +37,12 @@ def sim_factory(spec: str | None, overrides: list[str] | None = None,
 
 
 def netns_factory(spec: str | None, overrides: list[str] | None = None,
-                  protocol: str | None = None, seed: int | None = None) -> ViewFactory:
-    """A factory for the namespace emulation (needs root)."""
+                  protocol: str | None = None, seed: int | None = None,
+                  run_name: str | None = None) -> ViewFactory:
+    """A factory for the namespace emulation (needs root); its runs are named ``run_name``
+    (default "tui", namespaces mn-tui-NODE), each new one replacing the previous."""
     try:
-        from .netns_view import NetnsView
+        from .netns_view import RUN_NAME, NetnsView
     except ImportError as e:
         raise ScenarioError(f"netns backend not available: {e}") from None
     overrides = scenario_overrides(overrides, seed)
@@ -48,7 +50,8 @@ def netns_factory(spec: str | None, overrides: list[str] | None = None,
     NetnsView.check_available()
 
     def build(switch_to: str | None = None) -> EngineView:
-        return NetnsView(load_scenario(spec, overrides, protocol=switch_to or protocol))
+        return NetnsView(load_scenario(spec, overrides, protocol=switch_to or protocol),
+                         run_name or RUN_NAME)
 
     return build
 

@@ -38,7 +38,7 @@ class NetnsView:
         if not os.path.exists("/dev/net/tun") or shutil.which("ip") is None:
             raise ScenarioError("netns backend not available: needs /dev/net/tun and iproute2")
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, run_name: str = RUN_NAME) -> None:
         from ..netns.emulation import Emulation
 
         world = build_world(scenario)
@@ -48,8 +48,9 @@ class NetnsView:
         self._formatter = EventFormatter(dict(zip(world.addresses, world.names)))
         self._pending = EventBuffer(self._formatter, PENDING_EVENTS)
         self._wanted = set(ALL_LOG_KINDS)
-        self.emu = Emulation(scenario, name=RUN_NAME, handle_signals=False,
-                             on_event=self._on_event)
+        # replace: a restart stops the previous view's run before this one takes the name
+        self.emu = Emulation(scenario, name=run_name, handle_signals=False,
+                             on_event=self._on_event, replace=True)
         self.emu.start()
 
     @property
