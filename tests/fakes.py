@@ -12,7 +12,10 @@ Where it differs from a backend, on purpose:
 - it hosts no protocol: a timer callback that raises propagates out of ``advance`` to the test
   (a backend counts it as a protocol error and goes on), and the node never dies or revives;
 - ``held`` lists every packet ever held; ``queued`` those still held (not yet sent on or dropped),
-  which is what a backend counts as queued.
+  which is what a backend counts as queued;
+- multicast: ``member_of`` is the set of groups ``groups()`` returns (a test edits it and calls
+  ``on_join`` / ``on_leave`` itself); ``delivered`` and ``relayed`` list what the protocol
+  passed to ``deliver`` and ``relay``, as given (no TTL handling, no membership filter).
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ class FakeContext:
         self._position = position
         self.locations: dict[str, tuple[float, float]] = {}
         self.battery_fraction = 1.0
+        self.member_of: set[str] = set()
+        self.delivered: list[Packet] = []
+        self.relayed: list[Packet] = []
 
     @property
     def now(self) -> float:
@@ -161,6 +167,15 @@ class FakeContext:
 
     def emit(self, kind: str, **fields: Any) -> None:
         self.events.append((kind, fields))
+
+    def groups(self) -> frozenset[str]:
+        return frozenset(self.member_of)
+
+    def deliver(self, packet: Packet) -> None:
+        self.delivered.append(packet)
+
+    def relay(self, packet: Packet) -> None:
+        self.relayed.append(packet)
 
     def take_sent(self) -> list[tuple[str, bytes]]:
         out, self.sent = self.sent, []
