@@ -9,7 +9,6 @@ Nodes are named by number (1-based, as in ``[[traffic]] pairs``) or by name (``"
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +25,9 @@ def node_number(value: Any, key: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     if isinstance(value, str):
-        m = re.fullmatch(r"n?([1-9][0-9]*)", value.strip())
-        if m:
-            return int(m.group(1))
+        digits = value.strip().removeprefix("n")
+        if digits.isdigit() and digits.isascii() and not digits.startswith("0"):
+            return int(digits)
     raise ProtocolConfigError(f"protocol.{key}: {value!r} is not a node (use 1, 2 … or n1, n2 …)")
 
 
