@@ -160,22 +160,40 @@ def cmd_radios(args) -> int:
         print(json.dumps(_clean_json(records)))
         return EXIT_OK
     from rich.console import Console
+
+    console = Console()
+    for table in _radio_tables(records):
+        console.print(table)
+    return EXIT_OK
+
+
+def _radio_tables(records: list[dict]) -> list[Any]:
+    """Two tables that fit 80 columns: the profiles' PHY and MAC, then the derived ranges per
+    propagation preset. Names and numbers never wrap or get cut; only the list of power levels
+    folds onto more lines when the terminal is narrow."""
     from rich.table import Table
 
-    presets = list(records[0]["range_m"]) if records else []
-    table = Table(title="Radio profiles (derived median ranges at the default tx power)")
-    for col in ("name", "MHz", "bit rate", "tx dBm", "power levels dBm", "sens. dBm",
-                "max frame", "MAC", *[f"range {p}" for p in presets]):
-        table.add_column(col, justify="right" if col not in ("name", "MAC") else "left")
+    def table(title: str, columns: list[str], folding: str = "") -> Table:
+        t = Table(title=title, title_justify="left")
+        t.add_column("name", no_wrap=True)
+        for col in columns:
+            t.add_column(col, justify="left" if col in ("MAC", folding) else "right",
+                         no_wrap=col != folding, min_width=12 if col == folding else None)
+        return t
+
+    levels = "power levels"
+    phy = table("Radio profiles (powers and sensitivity in dBm, frames in bytes)",
+                ["MHz", "kb/s", "tx", levels, "sens.", "frame", "MAC"], folding=levels)
     for r in records:
-        table.add_row(r["name"], f"{r['frequency_mhz']:.2f}", f"{r['bitrate_bps'] / 1000:g} kb/s",
-                      f"{r['tx_power_dbm']:g}",
-                      " ".join(f"{p:g}" for p in r["power_levels_dbm"]),
-                      f"{r['sensitivity_dbm']:g}",
-                      f"{r['max_frame_bytes']} B", r.get("mac", ""),
-                      *[f"{r['range_m'][p]:.0f} m" for p in presets])
-    Console().print(table)
-    return EXIT_OK
+        phy.add_row(r["name"], f"{r['frequency_mhz']:g}", f"{r['bitrate_bps'] / 1000:g}",
+                    f"{r['tx_power_dbm']:g}", " ".join(f"{p:g}" for p in r["power_levels_dbm"]),
+                    f"{r['sensitivity_dbm']:g}", str(r["max_frame_bytes"]), r.get("mac", ""))
+    presets = list(records[0]["range_m"]) if records else []
+    ranges = table("Derived median range (m) at the default tx power, by propagation preset",
+                   presets)
+    for r in records:
+        ranges.add_row(r["name"], *[f"{r['range_m'][p]:.0f}" for p in presets])
+    return [phy, ranges]
 
 
 def cmd_scenarios(args) -> int:
