@@ -82,7 +82,13 @@ def decode(data: bytes) -> Update:
     """Parse one update; malformed input raises DecodeError and nothing else."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise DecodeError(f"DSDV update must be bytes, got {type(data).__name__}")
-    data = bytes(data)
+    return _decode(bytes(data))
+
+
+@functools.lru_cache(maxsize=256)
+def _decode(data: bytes) -> Update:
+    """Decoding is pure and an :class:`Update` immutable, so every neighbour that hears one
+    broadcast shares a single parse (full dumps are most of DSDV's work)."""
     if len(data) < HEADER_SIZE:
         raise DecodeError(f"DSDV update too short: {len(data)} bytes, header needs {HEADER_SIZE}")
     version, flags, count = _HEADER.unpack_from(data, 0)
@@ -95,8 +101,7 @@ def decode(data: bytes) -> Update:
         raise DecodeError(
             f"DSDV update length {len(data)} does not match {count} entries ({expected} bytes)")
     entries = []
-    for i in range(count):
-        raw_dst, seqno, metric = _ENTRY.unpack_from(data, HEADER_SIZE + i * ENTRY_SIZE)
+    for i, (raw_dst, seqno, metric) in enumerate(_ENTRY.iter_unpack(data[HEADER_SIZE:])):
         _check_entry(seqno, metric, DecodeError, index=i)
         entries.append(Entry(_dotted(raw_dst), seqno, metric))
     return Update(bool(flags & FLAG_FULL), tuple(entries))
