@@ -66,11 +66,17 @@ local function add_value(item, kind, value, length)
 end
 
 local function dissect(tvb, pinfo, tree)
+    local rfc_ok, rfc_error = true, nil
     if rfc_aodv ~= nil then
-        rfc_aodv:call(tvb, pinfo, tree)
+        -- It throws on some malformed messages (an extension running past the end); catch
+        -- that, so the extensions are still decoded and the frame is reported, not a Lua error.
+        rfc_ok, rfc_error = pcall(Dissector.call, rfc_aodv, tvb, pinfo, tree)
     end
     local start = fixed_size(tvb)
     if start == nil then
+        if not rfc_ok then
+            common.malformed(tree:add(proto, tvb()), ex, nil, "AODV: " .. tostring(rfc_error))
+        end
         return tvb:len()
     end
     local root = tree:add(proto, tvb(start, tvb:len() - start))
