@@ -35,7 +35,9 @@ The roles and the order of things follow a real Z-Wave network:
    frames are sent again on the next route, up to ``retries`` times; a data packet that met the
    failure at a repeater is lost there (``mac_retries``), as a UDP packet is when an AODV route
    breaks; one that fails on the source's own first hop is sent again on the next route.
-5. **Unreachable.** A destination whose explorer frame also fails is unreachable for
+5. **Unreachable.** When every known route failed, they are all tried again (twice, and always
+   within ``unreachable_hold`` of the last explorer frame) before an explorer frame goes out. A
+   destination with no known route whose explorer frame also fails is unreachable for
    ``unreachable_hold`` seconds: its waiting and new packets are dropped as ``zwave_too_far``
    when the controller's topology knows a route that needs more than 4 repeaters, otherwise as
    ``zwave_no_route``, and a ``zwave_unreachable`` event says which.
