@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import Counter
 from typing import Any, Callable
 
 import pytest
@@ -186,7 +187,8 @@ class HoldingWatcher(Holder):
 
 # --- drivers -------------------------------------------------------------------------------------
 
-def scenario(traffic: list[tuple[int, int]], tx_power: float | None) -> Any:
+def scenario(traffic: list[tuple[int, int]], tx_power: float | None,
+             extra: dict[str, list] | None = None) -> Any:
     raw: dict[str, Any] = {
         "scenario": {"name": "contract", "duration": 60, "seed": 7},
         "area": {"width": 400, "height": 100},
@@ -200,6 +202,8 @@ def scenario(traffic: list[tuple[int, int]], tx_power: float | None) -> Any:
     if traffic:
         raw["traffic"] = [{"kind": "cbr", "pairs": [[s + 1, d + 1]], "rate": RATE, "size": 64,
                            "start": 0.05, "jitter": 0} for s, d in traffic]
+    for key, tables in (extra or {}).items():  # [[groups]], multicast [[traffic]]
+        raw.setdefault(key, []).extend(tables)
     return scenario_from_dict(raw)
 
 
@@ -215,7 +219,9 @@ class Driver:
         self.expected_tx_power = DEFAULT_DBM
 
     def install(self, cls: type[Protocol], traffic: list[tuple[int, int]] = (),
-                tx_power: float | None = None) -> "Driver":
+                tx_power: float | None = None,
+                extra: dict[str, list] | None = None) -> "Driver":
+        self.extra = extra
         if tx_power is not None:
             self.expected_tx_power = float(tx_power)
         self._install(cls, list(traffic), tx_power)
@@ -271,7 +277,7 @@ class SimDriver(Driver):
         from meshnet.sim import Simulation
         from meshnet.world import build_world
 
-        world = build_world(scenario(traffic, tx_power))
+        world = build_world(scenario(traffic, tx_power, self.extra))
         world.protocol_cls, world.protocol_params = cls, cls.Params()
         self.sim = Simulation(world)
         self.sim.bus.subscribe(self._record)
@@ -330,7 +336,7 @@ class NetnsDriver(Driver):
         from meshnet.netns.emulation import Emulation
         from meshnet.netns.plan import Plan
 
-        plan = Plan.from_scenario(scenario(traffic, tx_power))
+        plan = Plan.from_scenario(scenario(traffic, tx_power, self.extra))
         plan.protocol_cls, plan.protocol_params = cls, cls.Params()
         self.emu = Emulation(plan, name=RUN, handle_signals=False)
         self.emu.bus.subscribe(self._record)
@@ -887,3 +893,89 @@ def test_persistent_survives_a_kill_and_revive(drv):
     assert new is not old and new.ctx is drv.ctx
     assert drv.ctx.persistent is memory
     assert new.at_start == {"boots": 1} and memory == {"boots": 2}
+
+
+# --- multicast -----------------------------------------------------------------------------------
+
+GROUP = "239.7.7.7"
+NO_SCHEDULE = ("a FakeContext has no membership schedule: a test sets member_of and calls "
+               "on_join / on_leave itself")
+
+
+class Member(Probe):
+    """Records its groups at start and every join and leave."""
+
+    def start(self) -> None:
+        super().start()
+        self.at_start = self.ctx.groups()
+        self.changes: list[tuple[str, str, float, frozenset]] = []
+
+    def on_join(self, group: str) -> None:
+        self.changes.append(("join", group, self.ctx.now, self.ctx.groups()))
+
+    def on_leave(self, group: str) -> None:
+        self.changes.append(("leave", group, self.ctx.now, self.ctx.groups()))
+
+
+@contexts(na={"fake": NO_SCHEDULE})
+def test_groups_and_join_leave_follow_the_membership_schedule(drv):
+    drv.install(Member, extra={"groups": [{
+        "name": "g", "address": GROUP, "members": [1],
+        "joins": [{"node": 2, "at": 0.3}], "leaves": [{"node": 2, "at": 0.6}]}]})
+    assert drv.protocol(0).at_start == frozenset({GROUP})
+    assert drv.protocol(1).at_start == frozenset()
+    assert drv.wait_for(lambda: len(drv.protocol(1).changes) == 2, timeout=2.0)
+    (join, g1, t1, during), (leave, g2, t2, after) = drv.snapshot(1, "changes")
+    assert (join, g1, during) == ("join", GROUP, frozenset({GROUP}))
+    assert (leave, g2, after) == ("leave", GROUP, frozenset())
+    assert t1 == pytest.approx(0.3, abs=drv.slack + 1e-9)
+    assert t2 == pytest.approx(0.6, abs=drv.slack + 1e-9)
+    assert drv.protocol(0).changes == [] and drv.protocol(2).changes == []
+
+
+class Router(Probe):
+    """A minimal multicast router: the source transmits, node 1 relays, everyone delivers the
+    first copy of a packet."""
+
+    multicast = True
+
+    def __init__(self, ctx: Any, params: Any = None) -> None:
+        super().__init__(ctx, params)
+        self.copies: list[tuple[int, str | None, int]] = []  # (uid, prev hop, TTL)
+        self.seen: set[int] = set()
+
+    def on_multicast(self, packet: Packet, prev_hop: str | None) -> None:
+        ttl = packet.payload[8] if packet.payload is not None else packet.ttl
+        self.copies.append((packet.uid, prev_hop, ttl))
+        if packet.uid in self.seen:
+            return
+        self.seen.add(packet.uid)
+        if prev_hop is None or self.ctx.node_id == 1:
+            self.ctx.relay(packet)
+        if prev_hop is not None:
+            self.ctx.deliver(packet)
+
+
+@contexts(na={"fake": NO_DATA_PLANE})
+def test_multicast_packets_reach_on_multicast_and_relay_and_deliver_act(drv):
+    drv.install(Router, extra={
+        "groups": [{"name": "g", "address": GROUP, "members": [2, 3]}],
+        "traffic": [{"group": "g", "src": 1, "rate": RATE, "size": 64, "start": 0.05,
+                     "jitter": 0, "ttl": 9}]})
+    assert drv.wait_for(lambda: len(drv.events("mcast_delivered")) >= 6, timeout=2.0)
+    sent = {f["uid"] for f in drv.events("mcast_sent")}
+    for f in drv.events("mcast_sent"):
+        assert f["group"] == GROUP and f["receivers"] == ["n2", "n3"]
+    origin = [c for c in drv.snapshot(0, "copies") if c[1] is None]
+    assert origin and all(ttl == 9 for _, _, ttl in origin)  # as the application sent it
+    assert {(prev, ttl) for _, prev, ttl in drv.snapshot(1, "copies")} == {(ADDR[0], 9)}
+    assert {(prev, ttl) for _, prev, ttl in drv.snapshot(2, "copies")} == {(ADDR[1], 8)}
+    delivered = drv.events("mcast_delivered")
+    assert {f["node"] for f in delivered} == {"n2", "n3"}
+    for f in delivered:
+        assert f["group"] == GROUP and f["uid"] in sent
+        assert f["hops"] == (1 if f["node"] == "n2" else 2)
+    # one transmission by the source and one by node 1 per packet; nothing else relays
+    tx = Counter((f["uid"], f["node"]) for f in drv.events("mcast_tx"))
+    assert {node for _, node in tx} == {"n1", "n2"} and set(tx.values()) == {1}
+    assert drv.protocol_errors() == 0
