@@ -1,6 +1,7 @@
 """meshnet against ns-3 on the broch cell: CPU and wall seconds of both processes, per protocol.
 
-The cell: 50 nodes in 1500 x 300 m, random waypoint 0-20 m/s with no pause, 10 CBR flows of
+The cell: 50 nodes in 1500 x 300 m, random waypoint 0-20 m/s (0.1-20 m/s on both sides: meshnet's
+floor against stalled nodes) with no pause, 10 CBR flows of
 4 x 64-byte packets/s starting at random in the first 90 % of the run, 802.11 DSSS 2 Mb/s
 radios with two-ray ground propagation (250 m decode, 550 m carrier sense), 200 s.
 
@@ -39,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NS3_PROGRAM = HERE / "ns3_broch.py"
 SCENARIO = "broch"
-FLOWS = 10                  # as ns-3's manet-routing-compare and the broch cell of the question
+FLOWS = 10                  # as ns-3's manet-routing-compare (scenarios/broch.toml has 20)
 JITTER_SHARE = 0.9          # flows start uniformly in the first 90 % (180 s of 200, as broch)
 QUICK_DURATION = 30.0
 INSTALL_HINT = ("ns-3 not found: install it with `python -m venv NS3VENV && "
@@ -113,7 +114,7 @@ class Measured:
     wall_s: float
 
 
-def measure(cmd: list[str], timeout_s: float) -> Measured:
+def measure(cmd: list[str], timeout_s: float, label: str = "") -> Measured:
     """Run ``cmd`` to completion; CPU = user + system time of the child (and anything it
     waited for), from getrusage deltas, so run one at a time."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -121,8 +122,7 @@ def measure(cmd: list[str], timeout_s: float) -> Measured:
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise RunFailed(f"{Path(cmd[1]).name if len(cmd) > 1 else cmd[0]}: no result after "
-                        f"{timeout_s:.0f} s") from None
+        raise RunFailed(f"{label or cmd[0]}: no result after {timeout_s:g} s") from None
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -254,10 +254,9 @@ def meshnet_command(protocol: str, duration: float, seed: int) -> list[str]:
 
 
 def run_meshnet(protocol: str, duration: float, seed: int, timeout_s: float) -> dict:
-    m = measure(meshnet_command(protocol, duration, seed), timeout_s)
-    if m.returncode != 0:
-        raise RunFailed(f"meshnet {protocol} seed {seed}: {_tail(m.stderr)}")
-    r = last_json_line(m.stdout)
+    label = f"meshnet {protocol} seed {seed}"
+    m = measure(meshnet_command(protocol, duration, seed), timeout_s, label)
+    r = _result(m, label)
     return {"cpu_s": m.cpu_s, "wall_s": m.wall_s, "pdr": r["pdr"], "sent": r["sent"],
             "delivered": r["delivered"], "mean_delay_s": r["mean_delay_s"],
             "mean_hops": r["mean_hops"], "events": r["events"], "run_wall_s": r["wall_s"],
@@ -270,14 +269,23 @@ def run_ns3(python: str, spec: dict, timeout_s: float, verify: bool = False) -> 
         json.dump(spec, f)
     try:
         cmd = [python, str(NS3_PROGRAM)] + (["--verify-range"] if verify else []) + [f.name]
-        m = measure(cmd, timeout_s)
+        label = f"ns-3 {'range check' if verify else spec['protocol']} seed {spec['seed']}"
+        m = measure(cmd, timeout_s, label)
     finally:
         os.unlink(f.name)
-    if m.returncode != 0:
-        raise RunFailed(f"ns-3 {spec['protocol']} seed {spec['seed']}: {_tail(m.stderr)}")
-    r = last_json_line(m.stdout)
+    r = _result(m, label)
     r["process_cpu_s"], r["process_wall_s"] = m.cpu_s, m.wall_s
     return r
+
+
+def _result(m: Measured, label: str) -> dict:
+    """The JSON result a finished run printed, or RunFailed with its last error line."""
+    if m.returncode != 0:
+        raise RunFailed(f"{label}: {_tail(m.stderr)}")
+    try:
+        return last_json_line(m.stdout)
+    except ValueError as e:
+        raise RunFailed(f"{label}: {e}") from None
 
 
 def _tail(stderr: str) -> str:

@@ -210,8 +210,17 @@ def test_measure_counts_the_childs_cpu_not_its_sleep():
 
 
 def test_a_hung_process_is_a_clear_failure():
-    with pytest.raises(cmp.RunFailed, match="no result after"):
-        cmp.measure([sys.executable, "-c", "import time; time.sleep(30)"], 0.5)
+    with pytest.raises(cmp.RunFailed, match="sleeper: no result after 0.5 s"):
+        cmp.measure([sys.executable, "-c", "import time; time.sleep(30)"], 0.5, "sleeper")
+
+
+def test_a_run_that_prints_no_result_is_a_clear_failure():
+    quiet = cmp.measure([sys.executable, "-c", "print('hello')"], 60, "quiet")
+    with pytest.raises(cmp.RunFailed, match="quiet: no JSON result"):
+        cmp._result(quiet, "quiet")
+    failed = cmp.measure([sys.executable, "-c", "import sys; sys.exit('boom')"], 60)
+    with pytest.raises(cmp.RunFailed, match="loud: boom"):
+        cmp._result(failed, "loud")
 
 
 def test_run_meshnet_measures_the_cli_run():
