@@ -19,10 +19,12 @@ def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
     t = Table(title=title, show_header=False, title_justify="left")
     t.add_column("metric", style="bold")
     t.add_column("value", justify="right")
-    t.add_row("packet delivery ratio", f"{r['pdr']:.3f}  ({r['delivered']}/{r['sent']})")
-    t.add_row("mean / p95 end-to-end delay",
-              f"{r['mean_delay_s'] * 1000:.1f} / {r['p95_delay_s'] * 1000:.1f} ms")
-    t.add_row("mean hops", f"{r['mean_hops']:.2f}")
+    mc = r.get("multicast") or {}
+    if r["sent"] or not mc.get("sent"):  # a multicast-only run has no unicast figures to show
+        t.add_row("packet delivery ratio", f"{r['pdr']:.3f}  ({r['delivered']}/{r['sent']})")
+        t.add_row("mean / p95 end-to-end delay",
+                  f"{r['mean_delay_s'] * 1000:.1f} / {r['p95_delay_s'] * 1000:.1f} ms")
+        t.add_row("mean hops", f"{r['mean_hops']:.2f}")
     t.add_row("control packets (bytes)", f"{r['control_packets']} ({r['control_bytes']} B)")
     nrl = r["normalized_routing_load"]
     t.add_row("normalized routing load", "—" if nrl is None or nrl == float("inf") else f"{nrl:.2f}")
@@ -33,6 +35,19 @@ def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
     if r.get("dead_nodes"):
         t.add_row("first / 50 % node death", f"{_fmt_time(r['first_death_s'])} / "
                                               f"{_fmt_time(r['half_death_s'])}")
+    if mc.get("sent"):
+        t.add_row("multicast delivery ratio",
+                  f"{mc['pdr']:.3f}  ({mc['delivered']}/{mc['expected']} member deliveries, "
+                  f"{mc['sent']} packets)")
+        t.add_row("multicast mean delay / hops",
+                  f"{mc['mean_delay_s'] * 1000:.1f} ms / {mc['mean_hops']:.2f}")
+        fo, co = mc["forwarding_overhead"], mc["control_overhead"]
+        t.add_row("multicast transmissions per delivery",
+                  "—" if fo is None or fo == float("inf") else f"{fo:.2f}  ({mc['data_tx']} frames)")
+        t.add_row("control packets per multicast delivery",
+                  "—" if co is None or co == float("inf") else f"{co:.2f}")
+        t.add_row("duplicates suppressed / delivered twice",
+                  f"{mc['duplicates_suppressed']} / {mc['duplicate_deliveries']}")
     t.add_row("events / wall time", f"{r['events']:,} / {r['wall_s']:.2f} s "
                                     f"({r['events_per_s']:,} events/s)")
     console.print(t)
