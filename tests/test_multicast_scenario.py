@@ -109,7 +109,7 @@ def test_builtin_multicast_scenario_reports_multicast_metrics():
 def test_protocols_lists_smf_and_odmrp_as_multicast():
     out = _meshnet("protocols", "--json")
     records = {r["name"]: r for r in json.loads(out.stdout)}
-    for name, port in (("smf", 61501), ("odmrp", 61502)):
+    for name, port in (("smf", 61503), ("odmrp", 61504)):
         assert records[name]["kind"] == "multicast" and records[name]["port"] == port
         assert "unicast is not routed" in records[name]["description"]
     assert records["smf"]["params"]["relay"] == "e-cds"

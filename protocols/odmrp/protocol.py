@@ -38,7 +38,7 @@ SEQ_KEY = "odmrp_seq"
 
 class ODMRP(Protocol):
     name = "odmrp"
-    port = 61502
+    port = 61504
     multicast = True
     description = ("On-Demand Multicast Routing Protocol (draft-ietf-manet-odmrp-04): Join "
                    "Query/Reply, soft-state forwarding group (multicast only; unicast is not "

@@ -1,4 +1,4 @@
-"""ODMRP's Join Query and Join Reply, on UDP port 61502 (ODMRP has no IANA port; like GPSR's
+"""ODMRP's Join Query and Join Reply, on UDP port 61504 (ODMRP has no IANA port; like GPSR's
 61500, it is in the dynamic range above Linux's ephemeral ports). Network byte order; reserved
 fields are sent as 0 and ignored. Laid out after draft-ietf-manet-odmrp-04 §5, without the
 optional fields (no piggybacked data in Join Queries, no mobility prediction).
@@ -70,7 +70,7 @@ class JoinReply:
 
 
 def _ip(raw: bytes) -> str:
-    return ".".join(str(b) for b in raw)
+    return "%d.%d.%d.%d" % (raw[0], raw[1], raw[2], raw[3])
 
 
 def _packed(address: str) -> bytes:

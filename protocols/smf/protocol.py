@@ -45,7 +45,7 @@ from .wire import HEARD, SYMMETRIC, Hello, Link, decode_hello, encode_hello
 
 class SMF(Protocol):
     name = "smf"
-    port = 61501
+    port = 61503
     multicast = True
     description = ("Simplified Multicast Forwarding, RFC 6621: duplicate detection + flooding, "
                    "S-MPR or E-CDS relays (multicast only; unicast is not routed)")
@@ -60,6 +60,8 @@ class SMF(Protocol):
         self.nbrs = Neighbourhood(ctx.address)
         self.mprs: set[str] = set()  # S-MPR: neighbours this node selected
         self.is_relay = p.relay == "flood"  # E-CDS: elected; flood: always
+        self._dirty = False  # the neighbourhood changed since the relay set was computed
+        self._selectors: set[str] = set()  # S-MPR: neighbours that selected this node
         self._expiry = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class SMF(Protocol):
     def _hello(self) -> None:
         p, ctx = self.params, self.ctx
         now = ctx.now
+        self._update_relays()
         sym = self.nbrs.symmetric(now)
         links = tuple(Link(n.address, SYMMETRIC if n.address in sym else HEARD,
                            n.address in self.mprs, n.priority)
@@ -92,7 +95,7 @@ class SMF(Protocol):
             return
         now = self.ctx.now
         if self.nbrs.heard(src, hello, now):
-            self._recompute()
+            self._dirty = True
         self._arm_expiry()
 
     def _arm_expiry(self) -> None:
@@ -106,13 +109,19 @@ class SMF(Protocol):
     def _expire(self) -> None:
         self._expiry = None
         if self.nbrs.expire(self.ctx.now):
-            self._recompute()
+            self._dirty = True
         self._arm_expiry()
 
-    def _recompute(self) -> None:
+    def _update_relays(self) -> None:
+        """Recompute the relay set if the neighbourhood changed; done when a decision needs it
+        (a HELLO to send, a packet to forward), not at every HELLO heard."""
+        if not self._dirty:
+            return
+        self._dirty = False
         now = self.ctx.now
         if self.params.relay == "s-mpr":
             self.mprs = select_mprs(self.nbrs.two_hop(now))
+            self._selectors = self.nbrs.mpr_selectors(now)
         elif self.params.relay == "e-cds":
             sym = self.nbrs.symmetric(now)
             self.is_relay = ecds_relay(self.ctx.address, self.params.router_priority, set(sym),
@@ -141,14 +150,16 @@ class SMF(Protocol):
 
     def _forwards(self, prev_hop: str, duplicate: bool) -> bool:
         relay = self.params.relay
+        self._update_relays()
         if relay == "s-mpr":
-            return prev_hop in self.nbrs.mpr_selectors(self.ctx.now)
+            return prev_hop in self._selectors
         return self.is_relay and not duplicate
 
     # --- introspection -------------------------------------------------------------------------
     def relay_state(self) -> dict[str, Any]:
         """What this node's forwarding decision rests on (tests, the TUI)."""
         now = self.ctx.now
+        self._update_relays()
         return {"relay": self.is_relay, "mprs": sorted(self.mprs),
                 "mpr_selectors": sorted(self.nbrs.mpr_selectors(now)),
                 "symmetric": sorted(self.nbrs.symmetric(now))}

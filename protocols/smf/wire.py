@@ -1,4 +1,5 @@
-"""SMF's neighbourhood HELLO, a simplified NHDP HELLO (RFC 6130), on UDP port 61501.
+"""SMF's neighbourhood HELLO, a simplified NHDP HELLO (RFC 6130), on UDP port 61503 (NHDP's
+own port 269 is DSDV's here, and this is not RFC 5444; 61500 is GPSR's, 61501 Z-Wave's).
 
 NHDP's HELLO is an RFC 5444 packet with address blocks and TLVs; SMF needs only what it
 carries: the sender's links and their status, which neighbours the sender selected as MPR
@@ -60,7 +61,7 @@ class Hello:
 
 
 def _ip(raw: bytes) -> str:
-    return ".".join(str(b) for b in raw)
+    return "%d.%d.%d.%d" % (raw[0], raw[1], raw[2], raw[3])
 
 
 def _packed(address: str) -> bytes:
