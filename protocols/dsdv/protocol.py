@@ -155,7 +155,17 @@ class DSDV(Protocol):
             self._schedule_triggered()
 
     def _consider(self, src: str, adv: Entry, now: float) -> None:
-        if adv.seqno > MAX_SEQNO:
+        seqno = adv.seqno
+        cur = self.table.get(adv.dst)
+        if cur is not None and seqno == cur.seqno and not seqno & 1 and cur.metric < INFINITY:
+            # Most entries of a periodic dump repeat the sequence number in use: only a shorter
+            # metric changes anything (in _consider_route); the next hop's own repeat refreshes.
+            metric = adv.metric + 1
+            if metric >= cur.metric:
+                if metric == cur.metric and src == cur.next_hop:
+                    cur.last_refresh = now
+                return
+        if seqno > MAX_SEQNO:
             return
         if adv.dst == self.ctx.address:
             if adv.broken and adv.seqno > self.seqno:
@@ -165,11 +175,10 @@ class DSDV(Protocol):
             return
         if adv.dst in _UNROUTABLE:
             return
-        current = self.table.get(adv.dst)
         if adv.broken:
-            self._consider_break(src, adv, current, now)
+            self._consider_break(src, adv, cur, now)
         elif adv.metric + 1 < INFINITY:
-            self._consider_route(src, adv.dst, adv.seqno, adv.metric + 1, current, now)
+            self._consider_route(src, adv.dst, seqno, adv.metric + 1, cur, now)
 
     def _consider_route(self, src: str, dst: str, seqno: int, metric: int,
                         cur: DsdvEntry | None, now: float) -> None:
