@@ -56,5 +56,19 @@ def netns_factory(spec: str | None, overrides: list[str] | None = None,
     return build
 
 
+def replay_factory(path: str) -> tuple[ViewFactory, str]:
+    """A factory of replay views over one trace, read and indexed once here (so a bad trace
+    fails before the screen opens); also returns the index's warning ("" when none)."""
+    from .replay_view import ReplayView
+    from .trace_index import TraceIndex
+
+    index = TraceIndex(path)
+
+    def build(switch_to: str | None = None) -> EngineView:
+        return ReplayView(path, index)
+
+    return build, index.warning
+
+
 def protocol_cycle() -> list[str]:
     return [p for p in protocol_names() if p not in NOT_CYCLED]

@@ -14,12 +14,15 @@ Few frames say little, so the ratio starts from the medium's own error rate for 
 (``1 - FER`` of a short frame at its shadowed power, no interference), weighed as
 :data:`PRIOR_FRAMES` frames: a link nobody used shows that, a busy link shows what it delivered. Counting only wraps the
 stations' report; the frames, their order and the run are unchanged.
+
+Other counters that need every finished frame (per-node forwarding counts, the packet
+animation) register in :attr:`LinkMeter.listeners` instead of tapping the stations again.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Callable, Sequence
 
 
 WINDOW_S = 5.0        # simulated seconds of frames a link's ratio is computed over
@@ -28,11 +31,21 @@ PRIOR_FRAMES = 2.0    # the medium's error rate weighs as much as this many fram
 REFRESH_S = 1.0       # simulated seconds between two reads of the medium's link set
 
 
-class LinkMeter:
-    """Delivery ratio per directed link over the last :data:`WINDOW_S` simulated seconds."""
+FrameListener = Callable[[float, int, Any, list, bool], None]  # (t, sender, frame, receivers, ok)
 
-    def __init__(self, sim: Any) -> None:
+
+class LinkMeter:
+    """Delivery ratio per directed link over the last :data:`WINDOW_S` simulated seconds.
+
+    ``sim`` is the medium's host (the simulation, or an adapter on netns): ``n``, ``nodes``
+    (``alive``), ``sched.now``, ``channel`` (the medium) and, for the unit-disk medium, ``links``.
+    With ``tap`` the meter wraps each station's ``on_tx_end``; otherwise the owner calls
+    :meth:`record` for every finished frame."""
+
+    def __init__(self, sim: Any, macs: Sequence[Any] | None = None, tap: bool = True) -> None:
         self.sim = sim
+        self._macs = list(macs) if macs is not None else [node.mac for node in sim.nodes]
+        self.listeners: list[FrameListener] = []
         self._window: deque[dict[tuple[int, int], list[int]]] = deque(
             maxlen=int(round(WINDOW_S / BUCKET_S)))
         self._window.append({})
@@ -44,17 +57,18 @@ class LinkMeter:
         self.pairs: list[tuple[int, int]] = []       # the links that exist, i < j
         self._links_at = -1.0
         self._originals: list[tuple[Any, Any]] = []
-        for node in sim.nodes:
-            self._tap(node)
+        if tap:
+            for node in sim.nodes:
+                self._tap(node)
 
     # --- counting (runs inside the engine) -----------------------------------------------------
     def _tap(self, node: Any) -> None:
         report = node.on_tx_end
         i = node.index
-        record = self._record
+        record = self.record
 
         def on_tx_end(frame, receivers, ok, reason):
-            record(i, frame.dst_index, receivers, ok)
+            record(i, frame, receivers, ok)
             report(frame, receivers, ok, reason)
 
         node.on_tx_end = on_tx_end
@@ -67,13 +81,18 @@ class LinkMeter:
                 del node.on_tx_end
         self._originals.clear()
 
-    def _record(self, i: int, dst: int, receivers: list[int], ok: bool) -> None:
+    def record(self, i: int, frame: Any, receivers: list[int], ok: bool) -> None:
+        """Node ``i``'s MAC is done with ``frame``: ``receivers`` decoded it, ``ok`` whether a
+        unicast got through."""
         now = self.sim.sched.now
+        for listener in self.listeners:
+            listener(now, i, frame, receivers, ok)
         if now >= self._bucket_end:
             self._rotate(now)
+        dst = frame.dst_index
         bucket = self._window[-1]
         total = self._total
-        retx = getattr(self.sim.nodes[i].mac, "retransmissions", 0)
+        retx = getattr(self._macs[i], "retransmissions", 0)
         extra = retx - self._retx[i]
         self._retx[i] = retx
         if dst >= 0:

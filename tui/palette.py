@@ -16,8 +16,12 @@ PERIMETER = "#ffff5f"      # a GPSR hop the last packet made in perimeter mode (
 LINK_GOOD = "#5fd75f"      # links by quality (green, amber, red)
 LINK_FAIR = "#ffaf00"
 LINK_POOR = "#ff5f5f"
+LINK_PLAIN = "#5f87af"     # a link whose delivery is not known (replay: not in the trace)
+LINK_SELECTED = "#ffffff"  # the link picked in the inspector
 SELECTED = "#ffffff"       # the selected node: black on white
 DEAD = "#808080"           # dead nodes (grey)
+DATA_FRAME = "#ff87d7"     # packet animation: a data frame on its way (pink)
+CTRL_FRAME = "#d7af87"     # ... a control frame (tan, as control messages in the log)
 
 # Link quality levels by the share of frames a link delivered lately (tui/link_meter.py): good
 # from GOOD_AT, fair from FAIR_AT, poor below.
@@ -44,7 +48,9 @@ LOG_BAD = {  # kinds that report something lost, in the colour of the thing lost
 
 
 def link_level(quality: float) -> str:
-    """``good``, ``fair`` or ``poor``."""
+    """``good``, ``fair`` or ``poor``; ``plain`` for NaN (delivery not known)."""
+    if quality != quality:
+        return "plain"
     if quality >= GOOD_AT:
         return "good"
     if quality >= FAIR_AT:
@@ -52,7 +58,7 @@ def link_level(quality: float) -> str:
     return "poor"
 
 
-LINK_COLOUR = {"good": LINK_GOOD, "fair": LINK_FAIR, "poor": LINK_POOR}
+LINK_COLOUR = {"good": LINK_GOOD, "fair": LINK_FAIR, "poor": LINK_POOR, "plain": LINK_PLAIN}
 
 # (symbol, style, short name, meaning): the legend, in the order the map draws it.
 LEGEND: tuple[tuple[str, str, str, str], ...] = (
@@ -62,6 +68,10 @@ LEGEND: tuple[tuple[str, str, str, str], ...] = (
     ("━", LINK_GOOD, "good", f"link delivering ≥ {GOOD_AT:.0%} of its frames (last seconds)"),
     ("━", LINK_FAIR, "fair", f"link delivering {FAIR_AT:.0%} … {GOOD_AT:.0%} of its frames"),
     ("━", LINK_POOR, "poor", f"link delivering < {FAIR_AT:.0%} of its frames"),
+    ("━", LINK_PLAIN, "link", "link whose delivery is not known (replay: not in the trace)"),
+    ("━", f"bold {LINK_SELECTED}", "picked", "the link picked in the inspector (e)"),
+    ("•", f"bold {DATA_FRAME}", "data", "packet animation (a): a data frame on its way"),
+    ("•", f"bold {CTRL_FRAME}", "ctrl", "packet animation (a): a control frame on its way"),
     ("◉", f"bold #000000 on {SELECTED}", "selected", "selected node (its table is shown)"),
     ("✕", f"bold {DEAD}", "dead", "dead node"),
 )

@@ -12,12 +12,15 @@ import math
 from collections import deque
 
 from ..event_schema import EVENTS
+from ..medium import DATA, Channel
 from ..scenario import Scenario
 from ..sim import Simulation
+from .frame_trail import FrameTrail
+from .link_details import measured_links, radio_notes
 from .link_meter import LinkMeter
 from .log_format import EventBuffer, EventFormatter
-from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
-                   metric_text, route_gaps)
+from .view import (ALL_LOG_KINDS, NodeDetail, NodeInfo, Picture, RouteRow, Stats,
+                   describe_scenario, heading, metric_text, route_gaps)
 
 HISTORY = 120  # sparkline samples kept (one per simulated second)
 PENDING_EVENTS = 1000  # events listed per picture; more are only counted
@@ -40,10 +43,42 @@ class PacketTrace:
         self.modes: tuple[str, ...] = ()
 
 
+class NodeCounters:
+    """Per-node data-plane counters, counted the way a replay counts them from a trace: packets
+    originated (``data_sent``), delivered (``data_delivered``), dropped (``data_dropped``) and
+    data frames transmitted for another source (what ``data_tx`` reports)."""
+
+    def __init__(self, sim: Simulation, meter: LinkMeter) -> None:
+        n = sim.n
+        self.sent = [0] * n
+        self.received = [0] * n
+        self.dropped = [0] * n
+        self.forwarded = [0] * n
+        self._index = {node.name: node.index for node in sim.nodes}
+        self._address = [node.address for node in sim.nodes]
+        sim.bus.subscribe(self._count, ("data_sent", "data_delivered", "data_dropped"))
+        meter.listeners.append(self._frame)
+
+    def _count(self, t: float, kind: str, fields: dict) -> None:
+        i = self._index[fields["node"]]
+        if kind == "data_sent":
+            self.sent[i] += 1
+        elif kind == "data_delivered":
+            self.received[i] += 1
+        else:
+            self.dropped[i] += 1
+
+    def _frame(self, t: float, i: int, frame, receivers: list, ok: bool) -> None:
+        if frame.kind == DATA and frame.packet.src != self._address[i]:
+            self.forwarded[i] += 1
+
+
 class SimView:
     backend = "sim"
     controls_time = True
     can_kill = True
+    can_move = True
+    can_seek = False
 
     def __init__(self, scenario: Scenario) -> None:
         self.sim = Simulation(scenario)
@@ -57,10 +92,13 @@ class SimView:
         self._overhead: deque[float] = deque(maxlen=HISTORY)
         self._last_control = 0
         self._next_sample = 1.0
+        self._node_of = {n.name: n.index for n in self.sim.nodes}
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
         self.meter = LinkMeter(self.sim)
+        self.counters = NodeCounters(self.sim, self.meter)
+        self._trail: FrameTrail | None = None
+        self._link_since: dict[tuple[int, int], float] = {}  # sampled link_up times
         # Per-packet protocols: follow the selected flow's newest packets hop by hop.
-        self._node_of = {n.name: n.index for n in self.sim.nodes}
         self._flow_id = self.flows[0].id if self.flows else -1
         self._tracing: dict[int, PacketTrace] = {}  # uid -> trace, the newest TRACED packets
         self._shown: PacketTrace | None = None  # the newest packet that is over
@@ -102,6 +140,9 @@ class SimView:
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
+        if kind == "link_up":
+            a, b = self._node_of[fields["a"]], self._node_of[fields["b"]]
+            self._link_since[(a, b) if a < b else (b, a)] = t
 
     # --- the selected flow's packets (per-packet protocols) --------------------------------
     def _on_sent(self, t: float, kind: str, fields: dict) -> None:
@@ -202,6 +243,49 @@ class SimView:
         self.sim.bus.unsubscribe(self._on_event)
         self.meter.close()
 
+    # --- packet animation ----------------------------------------------------------------------
+    def set_animation(self, window_s: float | None) -> None:
+        """Follow finished frames for the animation (None: stop; no cost when off)."""
+        if window_s is None:
+            if self._trail is not None:
+                self.meter.listeners.remove(self._trail_frame)
+            self._trail = None
+            return
+        if self._trail is None:
+            self._trail = FrameTrail(window_s)
+            self.meter.listeners.append(self._trail_frame)
+        self._trail.window = window_s
+
+    def _trail_frame(self, t: float, i: int, frame, receivers: list, ok: bool) -> None:
+        dst = frame.dst_index
+        self._trail.add(t, i, receivers if dst < 0 else (dst,), frame.kind == DATA)
+
+    # --- the inspector ------------------------------------------------------------------------
+    def detail(self, i: int, link: int | None) -> NodeDetail:
+        """Node ``i`` as the simulator knows it, with every link the medium applies now."""
+        sim = self.sim
+        node = sim.nodes[i]
+        now = sim.now
+        x, y = sim.position(i, now)
+        seg = sim.trajectories[i].segment_at(now)
+        channel = sim.channel
+        batteries = getattr(channel, "batteries", None)
+        battery = (sim.battery_fraction(i)
+                   if batteries is not None and batteries[i] is not None else None)
+        energy = channel.energy_j(i) if type(channel).energy_j is not Channel.energy_j else None
+        links = measured_links(self.meter, channel, i, now,
+                               lambda k: sim.position(k, now), self.sim.world.names,
+                               self._link_since)
+        notes = radio_notes(channel)
+        if batteries is None or batteries[i] is None:
+            notes.append("battery: not limited in this scenario")
+        c = self.counters
+        return NodeDetail(
+            i, node.name, node.address, x, y, node.alive, "n/a", seg.speed,
+            heading(seg.vx, seg.vy), battery, energy, len(node.mac.queued()), len(node.held),
+            c.sent[i], c.received[i], c.forwarded[i], c.dropped[i], links,
+            None if link is None or not links else link % len(links), tuple(notes))
+
     # --- the picture -------------------------------------------------------------------------
     def picture(self, selected: int, flow: int) -> Picture:
         sim = self.sim
@@ -229,10 +313,11 @@ class SimView:
         fer = self.meter.fer
         # a packet's path is history: its hops are not checked against the links of now
         gaps = () if self.per_packet else route_gaps(route, lambda a, b: (a, b) in fer)
+        frames = self._trail.marks(now) if self._trail is not None else ()
         return Picture(now, nodes, links, route, complete, selected,
                        self._table(selected, now), stats, events, gaps,
                        m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id],
-                       packet_state, modes)
+                       packet_state, modes, frames=frames)
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""

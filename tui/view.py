@@ -92,6 +92,62 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkDetail:
+    """One link of the inspected node, as far as the source knows it (None: not known)."""
+
+    peer: int
+    name: str
+    distance_m: float
+    up_since: float | None = None      # the last sampled link_up before now
+    rssi_dbm: float | None = None      # median received power from the peer
+    snr_db: float | None = None        # ... above the profile's noise floor
+    fer_out: float | None = None       # the medium's frame error rate, node -> peer
+    fer_in: float | None = None        # ... peer -> node
+    delivery_out: float | None = None  # share of frames delivered lately, node -> peer
+    delivery_in: float | None = None   # ... peer -> node
+    frames_out: tuple[int, int] | None = None  # (attempted, delivered) in the meter's window
+    frames_in: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDetail:
+    """The inspector's figures for the selected node; None means the source does not know it,
+    and ``unknown`` says why (e.g. "not in trace")."""
+
+    index: int
+    name: str
+    address: str
+    x: float
+    y: float
+    alive: bool
+    unknown: str
+    speed: float | None = None         # m/s on its current leg
+    heading_deg: float | None = None   # compass-free: degrees from +x towards +y (screen down)
+    battery: float | None = None       # remaining fraction (None: not modelled / not known)
+    energy_j: float | None = None      # spent so far
+    queue: int | None = None           # frames waiting in its MAC queue
+    held: int | None = None            # packets its protocol holds (waiting for a route)
+    sent: int | None = None            # data packets it originated
+    received: int | None = None        # data packets delivered to it
+    forwarded: int | None = None       # data frames it transmitted for other sources
+    dropped: int | None = None         # data copies it gave up
+    links: tuple[LinkDetail, ...] = ()
+    link: int | None = None            # index into ``links`` of the selected link
+    notes: tuple[str, ...] = ()        # what the figures mean here (e.g. median power)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMark:
+    """A frame drawn on its way along a link (packet animation): ``progress`` 0 at the sender,
+    1 at the receiver."""
+
+    sender: int
+    receiver: int
+    progress: float
+    data: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Picture:
     """Everything the screen shows at one instant; built by the view, drawn by the widgets."""
 
@@ -111,6 +167,9 @@ class Picture:
     # finished packet, ``route_complete`` whether it arrived, and for GPSR each hop's mode.
     packet_state: str = ""  # "" (no packet followed yet), "delivered" or "lost"
     hop_modes: tuple[str, ...] = ()  # "greedy" / "perimeter", one per hop of ``route``
+    detail: NodeDetail | None = None  # the inspector's figures (only while it is open)
+    frames: tuple[FrameMark, ...] = ()  # packet animation (only while it is on)
+    rewound: bool = False  # time jumped (a replay seek): the log starts over with ``events``
 
 
 class EngineView(Protocol):
@@ -141,6 +200,24 @@ class EngineView(Protocol):
     def summary(self) -> dict | None:
         """At the end of the run: the metrics `meshnet run` reports (None: not available)."""
     def close(self) -> None: ...
+    def detail(self, i: int, link: int | None) -> NodeDetail:
+        """The inspector's figures for node ``i`` (``link``: which of its links is selected)."""
+    def set_animation(self, window_s: float | None) -> None:
+        """Collect frames for the packet animation over the last ``window_s`` simulated seconds
+        (None: off, and no cost)."""
+
+
+def link_order(links, i: int) -> list[int]:
+    """The peers of node ``i`` in ``links`` ((a, b, ...) tuples), in index order: the order the
+    inspector lists and cycles them."""
+    return sorted({b if a == i else a for a, b, *_ in links if i in (a, b)})
+
+
+def heading(vx: float, vy: float) -> float | None:
+    """Direction of motion in degrees (0 = +x, 90 = +y), None when not moving."""
+    if vx == 0.0 and vy == 0.0:
+        return None
+    return math.degrees(math.atan2(vy, vx)) % 360.0
 
 
 UNREACHABLE = 255  # a route metric this large means unreachable (DSDV's infinity)
