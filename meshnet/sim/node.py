@@ -161,8 +161,8 @@ class SimNode:
 
     def send_packet(self, packet: Packet) -> None:
         self.held.pop(id(packet), None)
-        self._handled = True
         self._route(packet, None)
+        self._handled = True  # after routing: a per-packet protocol's forward() resets it
 
     def drop(self, packet: Packet, reason: str) -> None:
         self.held.pop(id(packet), None)
