@@ -52,19 +52,19 @@ class MulticastMetrics:
         self.suppressed = 0
         self.data_tx = 0
         self.drops: Counter[str] = Counter()
-        bus.subscribe(self._sent, ("mcast_sent",))
-        bus.subscribe(self._delivered, ("mcast_delivered",))
-        bus.subscribe(self._tx, ("mcast_tx",))
-        bus.subscribe(self._dropped, ("mcast_dropped",))
-        bus.subscribe(self._duplicate, ("mcast_duplicate",))
+        bus.subscribe(self._mcast_sent, ("mcast_sent",))
+        bus.subscribe(self._mcast_delivered, ("mcast_delivered",))
+        bus.subscribe(self._mcast_tx, ("mcast_tx",))
+        bus.subscribe(self._mcast_dropped, ("mcast_dropped",))
+        bus.subscribe(self._mcast_duplicate, ("mcast_duplicate",))
 
-    def _sent(self, t: float, kind: str, f: dict) -> None:
+    def _mcast_sent(self, t: float, kind: str, f: dict) -> None:
         self.sent += 1
         receivers = frozenset(f["receivers"])
         self.receivers[f["uid"]] = receivers
         self.expected += len(receivers)
 
-    def _delivered(self, t: float, kind: str, f: dict) -> None:
+    def _mcast_delivered(self, t: float, kind: str, f: dict) -> None:
         key = (f["uid"], f["node"])
         if key in self.delivered:
             self.duplicate_deliveries += 1
@@ -77,13 +77,13 @@ class MulticastMetrics:
         self.delay_sum += f["delay"]
         self.hops_sum += f["hops"]
 
-    def _tx(self, t: float, kind: str, f: dict) -> None:
+    def _mcast_tx(self, t: float, kind: str, f: dict) -> None:
         self.data_tx += 1
 
-    def _dropped(self, t: float, kind: str, f: dict) -> None:
+    def _mcast_dropped(self, t: float, kind: str, f: dict) -> None:
         self.drops[f["reason"]] += 1
 
-    def _duplicate(self, t: float, kind: str, f: dict) -> None:
+    def _mcast_duplicate(self, t: float, kind: str, f: dict) -> None:
         self.suppressed += 1
 
     def result(self, control_packets: int) -> dict[str, Any]:
