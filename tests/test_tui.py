@@ -19,7 +19,7 @@ from meshnet.sim import Simulation
 from meshnet.tui.app import MeshApp
 from meshnet.tui.event_log import EventLog
 from meshnet.tui import palette
-from meshnet.tui.help_screen import HelpScreen
+from meshnet.tui.help_screen import KEY_NAMES, HelpScreen
 from meshnet.tui.summary_screen import SummaryScreen
 from meshnet.tui.launch import protocol_cycle, sim_factory
 from meshnet.tui.palette import link_level
@@ -200,7 +200,8 @@ async def test_help_screen_lists_the_keys():
         for binding in MeshApp.BINDINGS:  # every key the app binds is explained, hidden ones too
             for key in binding.key.split(","):
                 assert help_key(key) in text, key
-        for key in ("n", "l", "s", "arrows", "click"):
+        for key in ("n", "l", "s", "b", "[", "]", "g", "i", "e", "a", "z", "Z", "0",
+                    "shift+arrows", "arrows", "click"):
             assert key in text
         # and it is on screen: the rendered screen contains the rows of the table
         screen_text = rendered_text(app)
@@ -215,8 +216,7 @@ async def test_help_screen_lists_the_keys():
 
 def help_key(key: str) -> str:
     """How the help screen names a bound key."""
-    return {"question_mark": "?", "plus": "+", "equals_sign": "+", "minus": "-",
-            "up": "arrows", "down": "arrows", "left": "arrows", "right": "arrows"}.get(key, key)
+    return KEY_NAMES.get(key, key)
 
 
 def rendered_text(app: MeshApp) -> str:

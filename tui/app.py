@@ -24,17 +24,21 @@ from textual.reactive import reactive
 
 from .engine import EngineThread, Frame, FrameReady, Header, Notice, Summary
 from .event_log import KIND_FILTERS, EventLog
+from .goto_screen import GotoScreen
 from .help_screen import HelpScreen
-from .key_bar import KeyBar
+from .inspector_panel import InspectorPanel
+from .key_bar import KEYS, REPLAY_KEYS, KeyBar
 from .launch import ViewFactory
-from .map_panel import MapPanel
+from .map_panel import ZOOM_STEP, MapPanel
 from .status_bar import StatusBar, format_speed
 from .summary_screen import SummaryScreen
 from .table_panel import RoutingTable
+from .time_slider import TimeSlider
 from .view import Picture, packet_text
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MOVE_FRACTION = 1 / 40  # one arrow press moves a node this fraction of the area's longer side
+SEEK_S = 10.0  # `[` / `]` jump this many seconds in a replay
 
 
 class EngineFrame(Message):
@@ -74,19 +78,39 @@ class MeshApp(App[None]):
         Binding("p", "switch_protocol", "Proto"),
         Binding("r", "restart", "Restart"),
         Binding("s", "step", "Step", show=False),
+        Binding("b", "step(-1)", "Back", show=False),
+        Binding("left_square_bracket", f"step({-SEEK_S})", "Seek back", show=False),
+        Binding("right_square_bracket", f"step({SEEK_S})", "Seek on", show=False),
         Binding("n", "filter_node", "Log node", show=False),
         Binding("l", "filter_kind", "Log kind", show=False),
+        Binding("g", "goto", "Go to", show=False),
+        Binding("i", "inspect", "Inspect", show=False),
+        Binding("e", "next_link(1)", "Link", show=False),
+        Binding("E", "next_link(-1)", "Prev link", show=False),
+        Binding("a", "animate", "Animate", show=False),
+        Binding("z", "zoom(1)", "Zoom in", show=False),
+        Binding("Z", "zoom(-1)", "Zoom out", show=False),
+        Binding("0", "fit", "Fit", show=False),
+        Binding("shift+up,K", "pan(0, -1)", "Pan", show=False),
+        Binding("shift+down,J", "pan(0, 1)", "Pan", show=False),
+        Binding("shift+left,H", "pan(-1, 0)", "Pan", show=False),
+        Binding("shift+right,L", "pan(1, 0)", "Pan", show=False),
     ]
 
     paused: reactive[bool] = reactive(False)
     speed: reactive[float] = reactive(1.0)
     selected: reactive[int] = reactive(0)
     flow: reactive[int] = reactive(0)
+    inspecting: reactive[bool] = reactive(False)
+    animating: reactive[bool] = reactive(False)
 
     def __init__(self, factory: ViewFactory, *, protocols: Sequence[str] = (),
-                 paused: bool = False, speed: float = 1.0, start_at: float = 0.0) -> None:
+                 paused: bool = False, speed: float = 1.0, start_at: float = 0.0,
+                 warning: str = "") -> None:
         super().__init__()
         self.protocols = list(protocols)
+        self.start_at = start_at
+        self.warning = warning  # said once the screen is up (e.g. a truncated trace)
         self.engine = EngineThread(factory, factory(None), self._from_engine, paused=paused,
                                    speed=speed, start_at=start_at)
         self.header: Header = self.engine.header
@@ -101,6 +125,8 @@ class MeshApp(App[None]):
         self.set_reactive(MeshApp.speed, speed)
         self.set_reactive(MeshApp.selected, 0)
         self.set_reactive(MeshApp.flow, 0)
+        self.set_reactive(MeshApp.inspecting, False)
+        self.set_reactive(MeshApp.animating, False)
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -108,7 +134,9 @@ class MeshApp(App[None]):
         with Container(id="body"):
             yield MapPanel(self.header.area, id="map")
             yield RoutingTable(id="table")
+            yield InspectorPanel(id="inspector")
             yield EventLog(id="log")
+        yield TimeSlider(id="slider")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -117,16 +145,26 @@ class MeshApp(App[None]):
         self.table = self.query_one("#table", RoutingTable)
         self.log_panel = self.query_one("#log", EventLog)
         self.status_bar = self.query_one("#status-bar", StatusBar)
+        self.inspector = self.query_one("#inspector", InspectorPanel)
+        self.slider = self.query_one("#slider", TimeSlider)
+        self.body = self.query_one("#body", Container)
         self.log_panel.border_title = "events"
         self._describe_map()
         self.engine.start()
+        if self.warning:
+            self.notify(self.warning, severity="warning", timeout=10)
+        if self.start_at > 0 and self.header.controls_time and not self.header.can_seek:
+            self.notify(f"running to {self.start_at:g} s …", timeout=3)
 
     def _describe_map(self) -> None:
         h = self.header
         w, ht = h.area
         panel = self.map_panel
         panel.area = h.area
-        panel.border_title = f"{h.scenario_name} · {w:g}×{ht:g} m · {h.backend}"
+        panel.set_title(f"{h.scenario_name} · {w:g}×{ht:g} m · {h.backend}")
+        self.slider.display = h.can_seek
+        self.query_one("#keys", KeyBar).keys = REPLAY_KEYS if h.can_seek else KEYS
+        self.inspector.border_title = "inspector"
 
     # --- talking to the engine thread --------------------------------------------------------
     def _from_engine(self, item: FrameReady | Notice) -> None:
@@ -188,6 +226,11 @@ class MeshApp(App[None]):
             table.border_title = f"routes of {node.name}" + ("" if node.alive else " (dead)")
             table.border_subtitle = node.address
             table.show(node.name, picture.table)
+        if picture.detail is not None:
+            self.inspector.border_title = f"inspector · {picture.detail.name}"
+            self.inspector.show(picture.detail)
+        if picture.rewound:
+            self.log_panel.forget()
         self.log_panel.add(picture.events)
         self._draw_status()
 
@@ -214,6 +257,8 @@ class MeshApp(App[None]):
         self.status_bar.show(
             now=picture.now, duration=h.duration, paused=self.paused, speed=speed,
             protocol=h.protocol, radio=h.radio, stats=picture.stats)
+        if h.can_seek:
+            self.slider.show(picture.now, h.duration)
         if h.flows:
             self.map_panel.border_subtitle = self._flow_text(picture)
 
@@ -265,6 +310,16 @@ class MeshApp(App[None]):
     def watch_flow(self, flow: int) -> None:
         self.send("flow", flow)
 
+    def watch_inspecting(self, on: bool) -> None:
+        self.body.set_class(on, "-inspecting")
+        if not on:
+            self.send("link", 0)
+        self.send("inspect", on)
+
+    def watch_animating(self, on: bool) -> None:
+        self.map_panel.animating = on
+        self.send("animate", on)
+
     # --- actions ---------------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -276,9 +331,49 @@ class MeshApp(App[None]):
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
 
     def action_step(self, seconds: float = 1.0) -> None:
-        """Advance the simulation by ``seconds`` of simulated time (meant for while paused)."""
-        if self.header.controls_time:
+        """Move time by ``seconds`` (meant for while paused); backwards only in a replay."""
+        if seconds < 0 and not self.header.can_seek:
+            self.notify("time goes back only in a replay (meshnet tui --replay TRACE)",
+                        severity="warning")
+        elif self.header.controls_time:
             self.send("step", seconds)
+
+    def action_goto(self) -> None:
+        """Ask for a time and jump there (replay)."""
+        if not self.header.can_seek:
+            self.notify("jumping in time needs a replay (meshnet tui --replay TRACE)",
+                        severity="warning")
+            return
+        now = self.last_picture.now if self.last_picture else 0.0
+        self.push_screen(GotoScreen(now, self.header.duration), self._goto)
+
+    def _goto(self, t: float | None) -> None:
+        if t is not None:
+            self.send("seek", t)
+
+    @on(TimeSlider.Seek)
+    def seek_clicked(self, message: TimeSlider.Seek) -> None:
+        self.send("seek", message.t)
+
+    def action_inspect(self) -> None:
+        self.inspecting = not self.inspecting
+
+    def action_next_link(self, step: int) -> None:
+        if not self.inspecting:
+            self.inspecting = True
+        self.send("link", step)
+
+    def action_animate(self) -> None:
+        self.animating = not self.animating
+
+    def action_zoom(self, direction: int) -> None:
+        self.map_panel.zoom_by(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP)
+
+    def action_fit(self) -> None:
+        self.map_panel.fit()
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        self.map_panel.pan(dx, dy)
 
     def action_select_node(self, delta: int) -> None:
         self.selected = (self.selected + delta) % self.header.node_count
@@ -300,9 +395,15 @@ class MeshApp(App[None]):
         self.send("kill", self.selected)
 
     def action_restart(self) -> None:
-        self.send("restart", None)
+        if self.header.can_seek:  # a replay starts over from its first event
+            self.send("seek", 0.0)
+        else:
+            self.send("restart", None)
 
     def action_switch_protocol(self) -> None:
+        if self.header.can_seek:
+            self.notify("a replay shows the protocol it recorded", severity="warning")
+            return
         if not self.protocols:
             self.notify("no other protocol registered", severity="warning")
             return

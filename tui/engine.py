@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..scenario import ScenarioError
+from .frame_trail import window_for
 from .launch import ViewFactory
 from .view import EngineView, FlowInfo, Picture
 
@@ -45,12 +46,15 @@ class Header:
     can_kill: bool
     per_packet: bool
     generation: int  # bumped by every restart
+    can_move: bool = True   # nodes can be moved by hand (not in a replay)
+    can_seek: bool = False  # time can go backwards (a replay)
 
     @classmethod
     def of(cls, view: EngineView, generation: int) -> "Header":
         return cls(view.scenario_name, view.backend, view.protocol, view.radio, view.area,
                    view.duration, view.flows, view.node_count, view.controls_time,
-                   view.can_kill, view.per_packet, generation)
+                   view.can_kill, view.per_packet, generation,
+                   getattr(view, "can_move", True), getattr(view, "can_seek", False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,9 @@ class EngineThread:
         self.speed = speed
         self.selected = 0
         self.flow = 0
+        self.inspecting = False
+        self.link: int | None = None  # the inspector's picked link (None: none)
+        self.animating = False
         self._start_at = start_at
         self._commands: queue.SimpleQueue[tuple[int, str, tuple]] = queue.SimpleQueue()
         self._seq = 0
@@ -241,15 +248,19 @@ class EngineThread:
     def _post_picture(self) -> None:
         view = self.view
         picture = view.picture(self.selected, self.flow)
+        if self.inspecting:
+            picture = replace(picture, detail=view.detail(self.selected, self.link))
         finished = view.controls_time and view.now >= self.header.duration
         self._want_picture = False
         frame = Frame(picture, self.header, self._ack, self.paused, self.speed,
                       self._actual_speed(), finished)
         with self._slot_lock:
             pending = self._latest
-            if pending is not None and pending.picture.events:  # the log loses nothing
+            if (pending is not None and pending.picture.events
+                    and not picture.rewound):  # the log loses nothing (unless it starts over)
                 frame = replace(frame, picture=replace(
-                    picture, events=pending.picture.events + picture.events))
+                    picture, events=pending.picture.events + picture.events,
+                    rewound=pending.picture.rewound))
             self._latest = frame
         if pending is None:
             self.post(FrameReady())
@@ -273,7 +284,38 @@ class EngineThread:
                 return
 
     def _do_select(self, i: int) -> None:
-        self.selected = i % max(self.header.node_count, 1)
+        i %= max(self.header.node_count, 1)
+        if i != self.selected:
+            self.link = None  # a link belongs to the node it was picked on
+        self.selected = i
+
+    def _do_inspect(self, on: bool) -> None:
+        self.inspecting = on
+
+    def _do_link(self, step: int) -> None:
+        """Pick the selected node's next (step 1) or previous link, or none (step 0)."""
+        if step == 0:
+            self.link = None
+            return
+        count = len(self.view.detail(self.selected, None).links)
+        if count == 0:
+            self.link = None
+        elif self.link is None:
+            self.link = 0 if step > 0 else count - 1
+        else:
+            self.link = (self.link + step) % count
+
+    def _do_animate(self, on: bool) -> None:
+        self.animating = on
+        self.view.set_animation(window_for(self.speed) if on else None)
+
+    def _do_seek(self, t: float) -> None:
+        view = self.view
+        if getattr(view, "can_seek", False):
+            view.seek(t)
+            self._progress.clear()
+            if view.now < self.header.duration:
+                self._summarised = False
 
     def _do_flow(self, k: int) -> None:
         self.flow = k
@@ -285,19 +327,27 @@ class EngineThread:
     def _do_speed(self, speed: float) -> None:
         self.speed = speed
         self._progress.clear()
+        if self.animating:
+            self.view.set_animation(window_for(speed))
 
     def _do_step(self, seconds: float) -> None:
         view = self.view
-        if view.controls_time:
+        if seconds < 0 or getattr(view, "can_seek", False):
+            self._do_seek(view.now + seconds)
+        elif view.controls_time:
             view.advance(view.now + seconds)
 
     def _do_move(self, i: int, dx: float, dy: float) -> None:
+        if not getattr(self.view, "can_move", True):
+            self.post(Notice("a recorded run cannot be changed: nodes stay where they were",
+                             "warning"))
+            return
         x, y = self.view.position(i)
         self.view.move(i, x + dx, y + dy)
 
     def _do_kill(self, i: int) -> None:
         if not self.view.can_kill:
-            self.post(Notice("kill/revive is not available on this backend", "warning"))
+            self.post(Notice(f"kill/revive is not available on {self.view.backend}", "warning"))
             return
         alive = self.view.toggle_alive(i)
         name = self.view.node_name(i)
@@ -314,6 +364,9 @@ class EngineThread:
         self.header = Header.of(new_view, self.header.generation + 1)
         self.selected = min(self.selected, new_view.node_count - 1)
         self.flow = 0
+        self.link = None
         self._summarised = False
         self._progress.clear()
+        if self.animating:
+            new_view.set_animation(window_for(self.speed))
         self.post(Notice(f"restarted with {new_view.protocol}"))

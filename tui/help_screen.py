@@ -19,13 +19,20 @@ ACTION_HELP = {
     "toggle_pause": "pause / resume",
     "faster": "faster (sim backend)",
     "slower": "slower (sim backend)",
-    "step": "step one simulated second while paused",
+    "step": "step 1 s while paused; b back, [ ] ±10 s (back: replay only)",
+    "goto": "replay: go to a time (asks for it)",
+    "inspect": "inspector: the selected node's figures and links (instead of its routes)",
+    "next_link": "inspector: pick the selected node's next / previous link",
+    "animate": "packet animation: frames travelling their links (slow speeds, small runs)",
+    "zoom": "zoom the map in / out (in: around the selected node)",
+    "fit": "zoom: the whole area again",
+    "pan": "pan the zoomed map",
     "select_node": "select the next / previous node",
     "move": "move the selected node",
     "next_flow": "cycle the flow whose route is highlighted",
     "kill": "kill / revive the selected node (sim backend)",
     "switch_protocol": "switch to the next protocol and restart",
-    "restart": "restart the scenario",
+    "restart": "restart the scenario (replay: back to its start)",
     "filter_node": "log: only events of the selected node / everyone",
     "filter_kind": "log: cycle kinds (all, routes, control, links, nodes)",
     "help": "this help",
@@ -33,8 +40,12 @@ ACTION_HELP = {
 }
 # How keys are written on this screen.
 KEY_NAMES = {"question_mark": "?", "plus": "+", "equals_sign": "+", "minus": "-",
-             "up": "arrows", "down": "arrows", "left": "arrows", "right": "arrows"}
-EXTRA_ROWS = (("click", "select the node under the mouse pointer"),)
+             "up": "arrows", "down": "arrows", "left": "arrows", "right": "arrows",
+             "left_square_bracket": "[", "right_square_bracket": "]",
+             "shift+up": "shift+arrows", "shift+down": "shift+arrows",
+             "shift+left": "shift+arrows", "shift+right": "shift+arrows"}
+KEY_WIDTH = 16  # the key column; longer key lists wrap
+EXTRA_ROWS = (("click", "select the node under the mouse pointer; replay: seek on the slider"),)
 
 
 def key_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
@@ -65,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
+        table.add_column(style="bold", max_width=KEY_WIDTH)
         table.add_column()
         for key, text in self.rows:
             table.add_row(key, text)

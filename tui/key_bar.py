@@ -1,4 +1,5 @@
-"""The bottom line: the most useful keys, as many as fit the terminal's width (`?` lists all)."""
+"""The bottom line: the most useful keys, as many as fit the terminal's width (`?` lists all).
+A replay has keys of its own (seeking) instead of those that change a run."""
 
 from __future__ import annotations
 
@@ -18,6 +19,25 @@ KEYS = (
     ("s", "step"),
     ("r", "restart"),
     ("p", "protocol"),
+    ("n/l", "log filter"),
+    ("i", "inspect"),
+    ("a", "animate"),
+    ("z/Z", "zoom"),
+)
+REPLAY_KEYS = (
+    ("?", "help"),
+    ("q", "quit"),
+    ("space", "pause"),
+    ("b/s", "step"),
+    ("[/]", "±10 s"),
+    ("g", "go to"),
+    ("+/-", "speed"),
+    ("tab", "node"),
+    ("i", "inspect"),
+    ("f", "flow"),
+    ("a", "animate"),
+    ("z/Z", "zoom"),
+    ("r", "rewind"),
     ("n/l", "log filter"),
 )
 KEY_STYLE = "bold #ffaf00"
@@ -47,5 +67,7 @@ class KeyBar(Widget):
     }
     """
 
+    keys = KEYS
+
     def render(self) -> Text:
-        return key_line(self.content_region.width)
+        return key_line(self.content_region.width, self.keys)

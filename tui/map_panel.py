@@ -1,5 +1,10 @@
 """The map: the area drawn to scale in braille dots, links styled by quality, the selected
-flow's route highlighted hop by hop, and every node labelled at its live position."""
+flow's route highlighted hop by hop, and every node labelled at its live position.
+
+Zoom and pan are the panel's own state (no engine round trip): the view is a window of the
+area, ``zoom`` times smaller, centred where the user panned it (on the selected node when
+zooming in from the whole area). With the packet animation on, frames on their way are drawn
+as dots travelling their links."""
 
 from __future__ import annotations
 
@@ -26,6 +31,10 @@ _BIT_WEIGHTS = np.array((0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80), dtype=
 ROUTE_PRIORITY = 10
 LEGEND_MIN_HEIGHT = 8  # map rows needed before one of them goes to the legend
 SELECTED_STYLE = f"bold #000000 on {palette.SELECTED}"
+ZOOM_STEP = 1.5
+MAX_ZOOM = 16.0
+PAN_FRACTION = 0.25  # one pan key moves the view by this share of its width or height
+FRAME_STYLE = {True: f"bold {palette.DATA_FRAME}", False: f"bold {palette.CTRL_FRAME}"}
 
 
 @lru_cache(maxsize=64)
@@ -33,15 +42,20 @@ def _style(spec: str) -> Style | None:
     return Style.parse(spec) if spec else None
 
 
-LINK_PRIORITY = {"good": 1, "fair": 2, "poor": 3}  # where lines cross, the worse link shows
+LINK_PRIORITY = {"plain": 1, "good": 1, "fair": 2, "poor": 3}  # the worse link shows on top
+# Legend entries shown only when what they name is on the map.
+OPTIONAL = frozenset({"perimeter", "link", "picked", "data", "ctrl"})
 
 
-def legend(width: int, modes: bool = False) -> Text:
-    """The map's legend in at most ``width`` cells: as many entries as fit, in order (GPSR's
-    perimeter hops only with ``modes``)."""
+def legend(width: int, modes: bool = False, show: frozenset[str] = frozenset(),
+           hide: frozenset[str] = frozenset()) -> Text:
+    """The map's legend in at most ``width`` cells: as many entries as fit, in order. Optional
+    entries (GPSR's perimeter hops with ``modes``, the others when in ``show``) are left out
+    unless wanted, and ``hide`` leaves out others (link ratings a replay does not have)."""
     out = Text(no_wrap=True, overflow="crop")
+    wanted = show | ({"perimeter"} if modes else set())
     for symbol, style, name, _ in palette.LEGEND:
-        if name == "perimeter" and not modes:
+        if (name in OPTIONAL and name not in wanted) or name in hide:
             continue
         need = len(symbol) + len(name) + (1 if out else 0)
         if out.cell_len + need > width:
@@ -181,13 +195,65 @@ class MapPanel(Widget):
         self._strips: list[Strip] = []
         self._strips_key: object = None
         self.metres_per_cell = 1.0
+        self.zoom = 1.0
+        self.centre: tuple[float, float] | None = None  # metres; None: the area's centre
+        self.animating = False  # the packet animation is on (its legend entries show)
+        self.base_title = ""
+        self._view: tuple[float, float, float, float] | None = None  # metres shown
+
+    # --- zoom and pan -------------------------------------------------------------------------
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out; zooming in from the whole area centres on the selected
+        node."""
+        zoom = min(MAX_ZOOM, max(1.0, self.zoom * factor))
+        if zoom == 1.0:
+            self.centre = None
+        elif self.centre is None:
+            picture = self.picture
+            if picture is not None and picture.nodes:
+                n = picture.nodes[picture.selected % len(picture.nodes)]
+                self.centre = (n.x, n.y)
+        self.zoom = zoom
+        self._changed()
+
+    def pan(self, dx: int, dy: int) -> None:
+        """Move the view by a quarter of its size (dx, dy in -1, 0, 1)."""
+        if self._view is None:
+            return
+        x0, y0, x1, y1 = self._view
+        cx, cy = self.centre or ((x0 + x1) / 2, (y0 + y1) / 2)
+        self.centre = (cx + dx * PAN_FRACTION * (x1 - x0), cy + dy * PAN_FRACTION * (y1 - y0))
+        self._changed()
+
+    def fit(self) -> None:
+        """Back to the whole area."""
+        self.zoom, self.centre = 1.0, None
+        self._changed()
+
+    def _changed(self) -> None:
+        self._strips_key = None
+        self._retitle()
+        self.refresh()
+
+    def _retitle(self) -> None:
+        zoomed = self.zoom > 1.0 or self.centre is not None
+        self.border_title = self.base_title + (f" · zoom ×{self.zoom:g}" if zoomed else "")
+
+    def set_title(self, title: str) -> None:
+        self.base_title = title
+        self._retitle()
 
     def _bounds(self, picture: Picture) -> tuple[float, float, float, float]:
         """The area, grown to include nodes moved outside it."""
         x0, y0, x1, y1 = 0.0, 0.0, self.area[0], self.area[1]
         for n in picture.nodes:
             x0, y0, x1, y1 = min(x0, n.x), min(y0, n.y), max(x1, n.x), max(y1, n.y)
-        return x0, y0, max(x1, x0 + 1.0), max(y1, y0 + 1.0)
+        x1, y1 = max(x1, x0 + 1.0), max(y1, y0 + 1.0)
+        if self.zoom == 1.0 and self.centre is None:
+            return x0, y0, x1, y1
+        cx, cy = self.centre or ((x0 + x1) / 2, (y0 + y1) / 2)
+        hw, hh = (x1 - x0) / self.zoom / 2, (y1 - y0) / self.zoom / 2
+        return cx - hw, cy - hh, cx + hw, cy + hh
 
     def render(self) -> Text:
         """The map as text (what is on screen; tests read it)."""
@@ -216,10 +282,10 @@ class MapPanel(Widget):
         if picture is None or width < 4 or height < 2:
             return None
         canvas = Canvas(width, height)
-        key = (legend(width - 2, bool(picture.hop_modes)) if height >= LEGEND_MIN_HEIGHT
-               else Text(""))
+        key = (legend(width - 2, bool(picture.hop_modes), *self._legend_sets(picture))
+               if height >= LEGEND_MIN_HEIGHT else Text(""))
         map_rows = height - 1 if key else height  # the legend has the bottom row to itself
-        x0, y0, x1, y1 = self._bounds(picture)
+        x0, y0, x1, y1 = self._view = self._bounds(picture)
         # Braille dots are about square: 2 per cell across, 4 per cell down. Leave one cell of
         # margin on the left and a label's width on the right so edge nodes keep their labels.
         usable_w, usable_h = max(2 * (width - 5), 2), max(4 * map_rows - 2, 2)
@@ -233,8 +299,12 @@ class MapPanel(Widget):
         by_level: dict[str, list[tuple[int, int]]] = {}
         for i, j, quality in picture.links:
             by_level.setdefault(palette.link_level(quality), []).append((i, j))
+        inside = ((xy[:, 0] >= 0) & (xy[:, 0] < 2 * width)
+                  & (xy[:, 1] >= 0) & (xy[:, 1] < 4 * map_rows))
         for level, pairs in by_level.items():
             ends = np.array(pairs, dtype=np.int64)
+            if not inside.all():  # zoomed in: lines with both ends off the view are skipped
+                ends = ends[inside[ends[:, 0]] | inside[ends[:, 1]]]
             canvas.lines(xy[ends[:, 0]], xy[ends[:, 1]], LINK_PRIORITY[level],
                          palette.LINK_COLOUR[level])
         route_style = "bold " + (palette.ROUTE if picture.route_complete else palette.ROUTE_BROKEN)
@@ -251,15 +321,55 @@ class MapPanel(Widget):
             if peri.any() and len(peri) == len(hops) - 1:
                 canvas.lines(xy[hops[:-1][peri]], xy[hops[1:][peri]], ROUTE_PRIORITY + 2,
                              f"bold {palette.PERIMETER}")
-        self._cells = [(dx >> 1, dy >> 2) for dx, dy in dots]
+        detail = picture.detail
+        if detail is not None and detail.link is not None and detail.index < len(xy):
+            peer = detail.links[detail.link].peer
+            canvas.lines(xy[[detail.index]], xy[[peer]], ROUTE_PRIORITY + 3,
+                         f"bold {palette.LINK_SELECTED}")
+        self._cells = [(dx >> 1, dy >> 2) if ok else None
+                       for (dx, dy), ok in zip(dots, inside.tolist())]
         self._draw_nodes(canvas, picture)
+        if picture.frames:
+            self._draw_frames(canvas, picture, xy, map_rows)
         if key:
             canvas.put_text(width - 1 - key.cell_len, height - 1, key)
         return canvas
 
+    def _legend_sets(self, picture: Picture) -> tuple[frozenset[str], frozenset[str]]:
+        """(optional entries to show, entries to hide) for what this picture draws."""
+        show, hide = set(), set()
+        rated = [q == q for _, _, q in picture.links]
+        if rated and not any(rated):  # no link has a measured delivery (a replay)
+            hide |= {"good", "fair", "poor"}
+        if not all(rated):
+            show.add("link")
+        detail = picture.detail
+        if detail is not None and detail.link is not None:
+            show.add("picked")
+        if self.animating:
+            show |= {"data", "ctrl"}
+        return frozenset(show), frozenset(hide)
+
+    def _draw_frames(self, canvas: Canvas, picture: Picture, xy: np.ndarray,
+                     map_rows: int) -> None:
+        """Each frame a dot between its sender and receiver, where no node or label is."""
+        marks = picture.frames
+        n = len(xy)
+        for m in marks:
+            if m.sender >= n or m.receiver >= n:
+                continue
+            (ax, ay), (bx, by) = xy[m.sender], xy[m.receiver]
+            x = int(round(ax + (bx - ax) * m.progress))
+            y = int(round(ay + (by - ay) * m.progress))
+            cx, cy = x >> 1, y >> 2
+            if 0 <= cy < map_rows and canvas.free(cx, cy, 1):
+                canvas.put(cx, cy, "•", FRAME_STYLE[m.data])
+
     def _draw_nodes(self, canvas: Canvas, picture: Picture) -> None:
         on_route = set(picture.route)
         for i, n in enumerate(picture.nodes):
+            if self._cells[i] is None:
+                continue
             cx, cy = self._cells[i]
             if not n.alive:
                 mark, style = "✕", f"bold {palette.DEAD}"
@@ -276,6 +386,8 @@ class MapPanel(Widget):
                        key=lambda i: (i != picture.selected, i not in on_route, i))
         for i in order:
             n = picture.nodes[i]
+            if self._cells[i] is None:
+                continue
             cx, cy = self._cells[i]
             style = (SELECTED_STYLE if i == picture.selected
                      else (palette.DEAD if not n.alive else ""))
@@ -287,10 +399,10 @@ class MapPanel(Widget):
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or not self._cells:
+        shown = [i for i, cell in enumerate(self._cells) if cell is not None]
+        if offset is None or not shown:
             return
-        best = min(range(len(self._cells)),
-                   key=lambda i: (self._cells[i][0] - offset.x) ** 2
+        best = min(shown, key=lambda i: (self._cells[i][0] - offset.x) ** 2
                    + (2 * (self._cells[i][1] - offset.y)) ** 2)
         cx, cy = self._cells[best]
         if abs(cx - offset.x) <= 4 and abs(cy - offset.y) <= 2:

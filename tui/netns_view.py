@@ -3,6 +3,11 @@
 Time is real: the UI only pauses its own updates. The routing table shows the node's live
 kernel routes (dst, gateway), completed with the protocol's own metric, sequence number and
 expiry when the node runs a meshnet protocol. Arrow keys move nodes in the radio model.
+
+Links are coloured by the share of frames each delivered, as on the simulator: the same
+:class:`~meshnet.tui.link_meter.LinkMeter` counts what the channel process reports at the end
+of every frame (it wraps the channel's ``tx_end``). The meter lives on the emulation's loop
+thread; the view reads it there (``Emulation._call``), so counting never races with reading.
 """
 
 from __future__ import annotations
@@ -11,20 +16,55 @@ import math
 import os
 import shutil
 
+from ..medium import DATA
+
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
+from .frame_trail import FrameTrail
+from .link_details import measured_links, radio_notes
+from .link_meter import LinkMeter
 from .log_format import EventBuffer, EventFormatter
-from .view import (ALL_LOG_KINDS, NodeInfo, Picture, RouteRow, Stats, describe_scenario,
-                   metric_text, route_gaps)
+from .view import (ALL_LOG_KINDS, NodeDetail, NodeInfo, Picture, RouteRow, Stats,
+                   describe_scenario, metric_text, route_gaps)
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 1000  # events listed per picture; more are only counted
+
+
+class WallClock:
+    """The channel's clock read at this instant (its ``now`` moves only with its events)."""
+
+    def __init__(self, sched) -> None:
+        self._sched = sched
+
+    @property
+    def now(self) -> float:
+        return self._sched.wall()
+
+
+class ChannelHost:
+    """The channel process as the link meter's host: its stations, clock and medium."""
+
+    def __init__(self, channel) -> None:
+        self.ch = channel
+        self.n = channel.n
+        self.nodes = channel.nodes
+        self.sched = WallClock(channel.sched)
+        self.channel = channel.medium
+
+    @property
+    def links(self) -> set[tuple[int, int]]:
+        """The unit-disk medium's links now (the radio medium answers ``links()`` itself)."""
+        rows = self.ch.neighbours()
+        return {(i, j) for i, row in enumerate(rows) for j in row if i < j}
 
 
 class NetnsView:
     backend = "netns"
     controls_time = False
     can_kill = False
+    can_move = True
+    can_seek = False
 
     @staticmethod
     def check_available() -> None:
@@ -52,6 +92,21 @@ class NetnsView:
         self.emu = Emulation(scenario, name=run_name, handle_signals=False,
                              on_event=self._on_event, replace=True)
         self.emu.start()
+        self._trail: FrameTrail | None = None
+        self.meter = self.emu._call(self._start_meter)
+
+    def _start_meter(self) -> LinkMeter:
+        """On the loop thread: count every frame the channel finishes."""
+        channel = self.emu.runtime.channel
+        meter = LinkMeter(ChannelHost(channel), macs=channel.macs, tap=False)
+        report = channel.tx_end
+
+        def tx_end(st, frame, receivers, ok, reason):
+            meter.record(st.index, frame, receivers, ok)
+            report(st, frame, receivers, ok, reason)
+
+        channel.tx_end = tx_end
+        return meter
 
     @property
     def now(self) -> float:
@@ -86,22 +141,59 @@ class NetnsView:
     def close(self) -> None:
         self.emu.stop()
 
+    def set_animation(self, window_s: float | None) -> None:
+        self.emu._call(self._set_trail, window_s)
+
+    def _set_trail(self, window_s: float | None) -> None:
+        if window_s is None:
+            if self._trail is not None:
+                self.meter.listeners.remove(self._trail_frame)
+            self._trail = None
+        elif self._trail is None:
+            self._trail = FrameTrail(window_s)
+            self.meter.listeners.append(self._trail_frame)
+        else:
+            self._trail.window = window_s
+
+    def _trail_frame(self, t: float, i: int, frame, receivers: list, ok: bool) -> None:
+        dst = frame.dst_index
+        self._trail.add(t, i, receivers if dst < 0 else (dst,), frame.kind == DATA)
+
+    def detail(self, i: int, link: int | None) -> NodeDetail:
+        """Position and links as the channel process knows them (a kernel's own counters and
+        queues are not read)."""
+        positions = [tuple(n["position"]) for n in self.emu.nodes()]
+        x, y = positions[i]
+        links = self.emu._call(lambda: measured_links(
+            self.meter, self.meter.sim.channel, i, self.meter.sim.sched.now,
+            lambda k: positions[k], self._names, {}))
+        notes = radio_notes(self.meter.sim.channel)
+        notes.append("kernel nodes: queue and packet counters are not read")
+        return NodeDetail(i, self._names[i], self._addresses()[i], x, y, True, "n/a",
+                          links=links,
+                          link=None if link is None or not links else link % len(links),
+                          notes=tuple(notes))
+
     # --- the picture -------------------------------------------------------------------------
     def picture(self, selected: int, flow: int) -> Picture:
         emu = self.emu
         now = self.now
         nodes = tuple(NodeInfo(n["name"], n["address"], *n["position"], True)
                       for n in emu.nodes())
-        nbrs = emu.neighbours()
-        links = tuple((i, j, 1.0) for i, row in enumerate(nbrs) for j in sorted(row) if i < j)
+        links, frames = emu._call(self._measured, now)
         route, complete = self._route(flow)
         counters = emu.counters()
         stats = Stats(0, 0, int(counters.get("frames_out", 0)))
         events = self._pending.drain()
         linked = {(i, j) for i, j, _ in links} | {(j, i) for i, j, _ in links}
         gaps = route_gaps(route, lambda a, b: (a, b) in linked)
-        return Picture(now, nodes, links, route, complete, selected,
-                       self._table(selected, now), stats, events, gaps)
+        return Picture(min(now, self.duration), nodes, links, route, complete, selected,
+                       self._table(selected, now), stats, events, gaps, frames=frames)
+
+    def _measured(self, now: float):
+        """On the loop thread: links with their delivery ratio, and the animation's frames."""
+        frames = self._trail.marks(self.meter.sim.sched.now) if self._trail is not None else ()
+        return self.meter.qualities(), frames
 
     def _next_hop(self, i: int, dst: str) -> int | None:
         for prefix, plen, gateway in self.emu.node(self._names[i]).routes():
