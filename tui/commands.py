@@ -52,10 +52,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     factory = make(scenario, args.set, args.protocol, args.seed)
 
     from .app import MeshApp
+    from .app_runner import run_app
 
-    MeshApp(factory, protocols=protocol_cycle(), paused=args.paused, speed=args.speed,
-            start_at=args.start).run()
-    return 0
+    app = MeshApp(factory, protocols=protocol_cycle(), paused=args.paused, speed=args.speed,
+                  start_at=args.start)
+    return run_app(app)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -75,7 +76,8 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"meshnet: warning: {warning}", file=sys.stderr)
 
     from .app import MeshApp
+    from .app_runner import run_app
 
-    MeshApp(factory, paused=args.paused, speed=args.speed, start_at=args.start,
-            warning=warning).run()
-    return 0
+    app = MeshApp(factory, paused=args.paused, speed=args.speed, start_at=args.start,
+                  warning=warning)
+    return run_app(app)

@@ -190,8 +190,7 @@ class EngineThread:
                 target = view.now
                 self._progress.clear()
             last = now
-            if (view.controls_time and view.now >= self.header.duration
-                    and not self._summarised):
+            if view.now >= self.header.duration and not self._summarised:
                 self._summarise()
             now = time.monotonic()
             if self._want_picture or (live and now >= next_picture and not self.frame_waiting):
@@ -250,7 +249,7 @@ class EngineThread:
         picture = view.picture(self.selected, self.flow)
         if self.inspecting:
             picture = replace(picture, detail=view.detail(self.selected, self.link))
-        finished = view.controls_time and view.now >= self.header.duration
+        finished = view.now >= self.header.duration
         self._want_picture = False
         frame = Frame(picture, self.header, self._ack, self.paused, self.speed,
                       self._actual_speed(), finished)

@@ -135,8 +135,12 @@ class NetnsView:
     def toggle_alive(self, i: int) -> bool:
         return True
 
-    def summary(self) -> None:
-        return None  # real time: the emulation runs until the UI stops it
+    def summary(self) -> dict | None:
+        """At the scenario's duration: its traffic stops and the run's metrics are those of
+        `meshnet emulate` (the namespaces stay up until the UI quits or restarts)."""
+        if self.now < self.duration:
+            return None
+        return self.emu.finish(at=self.duration)
 
     def close(self) -> None:
         self.emu.stop()
