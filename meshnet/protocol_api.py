@@ -357,7 +357,7 @@ def multicast_id(packet: Packet, mode: str = "hash") -> bytes:
 
 
 def _packed(address: str) -> bytes:
-    return bytes(int(part) for part in address.split("."))
+    return bytes(map(int, address.split(".")))
 
 
 def build_params(protocol_cls: type[Protocol], values: dict[str, Any]) -> Any:

@@ -7,8 +7,10 @@ numeric address, so all nodes given the same neighbourhood decide alike.
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 
 
+@lru_cache(maxsize=65536)
 def _ip(address: str) -> int:
     a, b, c, d = (int(x) for x in address.split("."))
     return (a << 24) | (b << 16) | (c << 8) | d
