@@ -64,3 +64,23 @@ def test_tui_in_tmux_shows_map_and_table_and_quits(tmux):
     screen = tmux.wait_for("TUI-EXIT=")
     assert "TUI-EXIT=0" in screen
     assert "Traceback" not in screen
+
+
+def test_tui_replay_in_tmux_shows_the_time_and_the_nodes(tmux, tmp_path):
+    trace = tmp_path / "line.jsonl"
+    run = subprocess.run([*meshnet_command().split(), "run", "line", "--trace", str(trace)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    command = (f"{meshnet_command()} tui --replay {trace} --paused --start 12; "
+               f"echo TUI-EXIT=$?; sleep 60")
+    tmux("new-session", "-d", "-s", "tui", "-x", "120", "-y", "40",
+         f"env TERM=xterm-256color {command}")
+    screen = tmux.wait_for("line.jsonl", "replay", "12.00 s", "●n2", "n10", "b/s step")
+    assert "routes of n1" in screen and "━" in screen  # table, and the played part of the slider
+    tmux("send-keys", "-t", "tui", "]")  # ten seconds on
+    tmux.wait_for("22.00 s", "22.0/29.8")
+    tmux("send-keys", "-t", "tui", "b", "b")  # two back
+    tmux.wait_for("20.00 s")
+    tmux("send-keys", "-t", "tui", "q")
+    screen = tmux.wait_for("TUI-EXIT=")
+    assert "TUI-EXIT=0" in screen and "Traceback" not in screen
