@@ -136,6 +136,29 @@ GROUP_SCHEMA: dict[str, tuple] = {
     "leaves": (list, [], None, "a list of {node = N, at = SECONDS} (a node leaves at a time)"),
 }
 
+FAULT_KINDS = ("crash", "blackout", "partition", "drain")
+FAULT_SCHEMA: dict[str, tuple] = {
+    "kind": (str, "", FAULT_KINDS, "one of " + ", ".join(FAULT_KINDS)),
+    "at": (NUM, math.nan, _nonneg, "seconds >= 0 (when the fault starts)"),
+    "until": (NUM, math.nan, _nonneg, "seconds > at (when a blackout or partition ends)"),
+    "recover_at": (NUM, math.nan, _nonneg, "seconds > at (when crashed nodes come back)"),
+    "nodes": (list, [], None, "a list of node numbers or names, e.g. [7, 12]"),
+    "links": (list, [], None, "a list of [a, b] node pairs, e.g. [[3, 4], [4, 5]]"),
+    "x": (NUM, math.nan, None, "metres: a vertical line inside the area (0 < x < area.width)"),
+    "y": (NUM, math.nan, None, "metres: a horizontal line inside the area (0 < y < area.height)"),
+    "groups": (list, [], None, "two lists of nodes, e.g. [[1, 2, 3], [4, 5, 6]]"),
+    "to_fraction": (NUM, math.nan, lambda v: 0 <= v <= 1,
+                    "a battery level in [0, 1] (0 = empty: the node dies)"),
+    "by_joules": (NUM, math.nan, _pos, "joules > 0 taken from the battery"),
+}
+# the keys each fault kind takes besides kind and at
+FAULT_KEYS = {
+    "crash": ("nodes", "recover_at"),
+    "blackout": ("links", "until"),
+    "partition": ("x", "y", "groups", "until"),
+    "drain": ("nodes", "to_fraction", "by_joules"),
+}
+
 # what an ns2-cbrgen file gives (endpoints, sizes, rates, start times) cannot also be set
 NS2_CBRGEN_FROM_FILE = ("flows", "pairs", "rate", "size", "start", "jitter")
 
@@ -167,6 +190,7 @@ class Scenario:
     trace: Section
     traffic: list[Section]
     groups: list[Section] = field(default_factory=list)
+    faults: list[Section] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -194,6 +218,7 @@ class Scenario:
             out[name] = {**sec.values, **sec.extra}
         out["traffic"] = [dict(t.values) for t in self.traffic]
         out["groups"] = [dict(g.values) for g in self.groups]
+        out["faults"] = [dict(f.values) for f in self.faults]
         return out
 
 
@@ -273,9 +298,9 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
     for (parts, value), ov in parsed:
         _apply_override(raw, parts, value, ov)
     for section in raw:
-        if section not in SCHEMA and section not in ("traffic", "groups"):
+        if section not in SCHEMA and section not in ARRAYS:
             raise ScenarioError(f"{source}: unknown section [{section}]; allowed: "
-                                + ", ".join([*SCHEMA, "traffic", "groups"]))
+                                + ", ".join([*SCHEMA, *ARRAYS]))
     sections: dict[str, Section] = {}
     for name, schema in SCHEMA.items():
         table = raw.get(name, {})
@@ -293,7 +318,9 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
             raise ScenarioError(f"{source}: traffic.{i} must be a table")
         traffic.append(_validate_table(source, f"traffic.{i}", t, TRAFFIC_SCHEMA))
     groups = _validate_array(source, raw, "groups", GROUP_SCHEMA)
-    sc = Scenario(source=source, raw=raw, traffic=traffic, groups=groups, **sections)
+    faults = _validate_array(source, raw, "faults", FAULT_SCHEMA)
+    sc = Scenario(source=source, raw=raw, traffic=traffic, groups=groups, faults=faults,
+                  **sections)
     _cross_checks(sc)
     return sc
 
@@ -313,8 +340,11 @@ def _validate_array(source: str, raw: dict, name: str, schema: dict) -> list[Sec
     return out
 
 
+ARRAYS = ("traffic", "groups", "faults")  # arrays of tables ([[traffic]] ...)
+
+
 def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
-    if parts[0] in ("traffic", "groups"):
+    if parts[0] in ARRAYS:
         flows = raw.setdefault(parts[0], [])
         if isinstance(flows, dict):
             flows = raw[parts[0]] = [flows]
@@ -398,6 +428,7 @@ def _cross_checks(sc: Scenario) -> None:
     if isinstance(given_traffic, dict):
         given_traffic = [given_traffic]
     _check_groups(sc)
+    _check_faults(sc)
     for i, t in enumerate(sc.traffic):
         if t.group or t.src != "":
             _check_multicast_flow(sc, i, given_traffic[i])
@@ -448,6 +479,79 @@ def _check_groups(sc: Scenario) -> None:
                                         f"a number of seconds >= 0")
         if not (g.members or g.joins):
             raise ScenarioError(f"{src}: groups.{i} ({g.name!r}) has no members and no joins")
+
+
+def _check_faults(sc: Scenario) -> None:
+    """Each fault has the keys of its kind and times inside the run. Node references, the
+    partition's groups and the batteries a drain needs are checked when the faults are built
+    (``meshnet.faults``), where node names are known."""
+    src = sc.source
+    given_faults = sc.raw.get("faults", [])
+    if isinstance(given_faults, dict):
+        given_faults = [given_faults]
+    for i, f in enumerate(sc.faults):
+        where = f"{src}: faults.{i}"
+        given = given_faults[i]
+        if "kind" not in given:
+            raise ScenarioError(f"{where}: kind is missing (one of {', '.join(FAULT_KINDS)})")
+        if "at" not in given:
+            raise ScenarioError(f"{where}: at is missing (when the {f.kind} starts, in seconds)")
+        allowed = FAULT_KEYS[f.kind]
+        for key in given:
+            if key not in ("kind", "at") and key not in allowed:
+                raise ScenarioError(f"{where}.{key} does not apply to kind = {f.kind!r} "
+                                    f"(it takes: at, {', '.join(allowed)})")
+        if f.at > sc.duration:
+            raise ScenarioError(f"{where}.at = {f.at!r} is after the end of the run "
+                                f"(scenario.duration = {sc.duration:g})")
+        for key in ("until", "recover_at"):
+            if key in given:
+                if not f.values[key] > f.at:
+                    raise ScenarioError(f"{where}.{key} = {f.values[key]!r} must be after "
+                                        f"at = {f.at!r}")
+                if f.values[key] > sc.duration:
+                    raise ScenarioError(f"{where}.{key} = {f.values[key]!r} is after the end of "
+                                        f"the run (scenario.duration = {sc.duration:g})")
+        if f.kind in ("blackout", "partition") and "until" not in given:
+            raise ScenarioError(f"{where}: a {f.kind} needs until = SECONDS (when it ends)")
+        if f.kind in ("crash", "drain") and not f.nodes:
+            raise ScenarioError(f"{where}: a {f.kind} needs nodes = [N, ...]")
+        if f.kind == "blackout":
+            if not f.links:
+                raise ScenarioError(f"{where}: a blackout needs links = [[a, b], ...]")
+            for link in f.links:
+                if not (isinstance(link, list) and len(link) == 2):
+                    raise ScenarioError(f"{where}.links entry {link!r}: expected [a, b]")
+        if f.kind == "partition":
+            _check_partition(sc, where, f, given)
+        if f.kind == "drain":
+            if ("to_fraction" in given) == ("by_joules" in given):
+                raise ScenarioError(f"{where}: a drain needs exactly one of to_fraction = LEVEL "
+                                    f"(0..1) or by_joules = J")
+            if sc.radio.propagation == "unit-disk" or not any(
+                    b > 0 for b in _capacities(sc.nodes.battery_j)):
+                raise ScenarioError(f"{where}: a drain needs batteries (nodes.battery_j > 0 "
+                                    f"and a radio propagation model other than unit-disk)")
+
+
+def _check_partition(sc: Scenario, where: str, f: Section, given: dict) -> None:
+    """Exactly one of x, y or groups; a line lies strictly inside the area."""
+    forms = [k for k in ("x", "y", "groups") if k in given]
+    if len(forms) != 1:
+        raise ScenarioError(f"{where}: a partition needs exactly one of x = METRES, "
+                            f"y = METRES or groups = [[...], [...]]"
+                            + (f" (got {', '.join(forms)})" if forms else ""))
+    form = forms[0]
+    if form == "groups":
+        if len(f.groups) != 2 or not all(isinstance(g, list) and g for g in f.groups):
+            raise ScenarioError(f"{where}.groups = {f.groups!r}: expected two non-empty lists "
+                                f"of nodes, e.g. [[1, 2], [3, 4]]")
+        return
+    side = float(sc.area.width if form == "x" else sc.area.height)
+    value = f.values[form]
+    if not 0 < value < side:
+        raise ScenarioError(f"{where}.{form} = {value!r}: the line must lie inside the area "
+                            f"(0 < {form} < {side:g})")
 
 
 def _check_multicast_flow(sc: Scenario, i: int, given: dict) -> None:
