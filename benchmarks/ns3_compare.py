@@ -53,17 +53,25 @@ AODV_LL = {"EnableHello": False}  # link-layer feedback: ns-3 AODV always hooks 
 
 @dataclass(frozen=True)
 class Counterpart:
-    """The ns-3 run a meshnet protocol is compared with, and what the comparison means."""
+    """A row: the meshnet run (a protocol, with ``--set`` overrides for a variant), the ns-3
+    run it is compared with, and what the comparison means."""
 
     ns3: str
     attributes: dict
     relation: str     # "same protocol", "same setting" or "reference"
     note: str
+    meshnet: str = ""            # meshnet protocol, if not the row's name
+    meshnet_set: tuple = ()      # --set overrides of the variant
 
 
 COUNTERPARTS: dict[str, Counterpart] = {
     "aodv": Counterpart("aodv", AODV_LL, "same protocol",
-                        "RFC 3561 both sides; hellos off, link-layer failure detection"),
+                        "RFC 3561 both sides; hellos off, link-layer failure detection "
+                        "(broch's setting)"),
+    "aodv-hello": Counterpart("aodv", {}, "same protocol",
+                              "RFC 3561 both sides; hellos every 1 s, 2 allowed losses (ns-3's "
+                              "default setting)", meshnet="aodv",
+                              meshnet_set=('protocol.link_detection="hello"',)),
     "dsdv": Counterpart("dsdv", {}, "same protocol",
                         "Perkins & Bhagwat; periodic dump 15 s, settling time 5 s both sides"),
     "none": Counterpart("none", {}, "same setting",
@@ -162,11 +170,18 @@ def meshnet_overrides(duration: float, seed: int, flows: int = FLOWS) -> list[st
             f"traffic.flows={flows}", f"traffic.jitter={JITTER_SHARE * duration!r}"]
 
 
-def load_cell(protocol: str, duration: float, seed: int):
-    """meshnet's scenario for one run (raises meshnet's ScenarioError on bad input)."""
+def meshnet_run(row: str) -> tuple[str, list[str]]:
+    """The meshnet protocol of a row and the row's own ``--set`` overrides."""
+    cp = COUNTERPARTS[row]
+    return cp.meshnet or row, list(cp.meshnet_set)
+
+
+def load_cell(row: str, duration: float, seed: int):
+    """meshnet's scenario for one run of a row (raises meshnet's ScenarioError on bad input)."""
     from meshnet.scenario import load_scenario
 
-    return load_scenario(SCENARIO, meshnet_overrides(duration, seed), protocol=protocol)
+    protocol, extra = meshnet_run(row)
+    return load_scenario(SCENARIO, meshnet_overrides(duration, seed) + extra, protocol=protocol)
 
 
 def radio_spec(world) -> dict:
@@ -242,20 +257,22 @@ def build_spec(sc, counterpart: Counterpart) -> dict:
 
 # --- running both sides ------------------------------------------------------------------------
 
-def meshnet_command(protocol: str, duration: float, seed: int) -> list[str]:
-    """``meshnet run broch ... --json``, with the console script of this interpreter."""
+def meshnet_command(row: str, duration: float, seed: int) -> list[str]:
+    """``meshnet run broch -p PROTOCOL --set ... --json`` for a row, with the console script of
+    this interpreter."""
     script = Path(sys.executable).with_name("meshnet")
     head = [str(script)] if script.exists() else [
         sys.executable, "-c", "import sys; from meshnet.cli import main; sys.exit(main())"]
+    protocol, extra = meshnet_run(row)
     cmd = head + ["run", SCENARIO, "-p", protocol, "--json", "-q"]
-    for s in meshnet_overrides(duration, seed):
+    for s in meshnet_overrides(duration, seed) + extra:
         cmd += ["--set", s]
     return cmd
 
 
-def run_meshnet(protocol: str, duration: float, seed: int, timeout_s: float) -> dict:
-    label = f"meshnet {protocol} seed {seed}"
-    m = measure(meshnet_command(protocol, duration, seed), timeout_s, label)
+def run_meshnet(row: str, duration: float, seed: int, timeout_s: float) -> dict:
+    label = f"meshnet {row} seed {seed}"
+    m = measure(meshnet_command(row, duration, seed), timeout_s, label)
     r = _result(m, label)
     return {"cpu_s": m.cpu_s, "wall_s": m.wall_s, "pdr": r["pdr"], "sent": r["sent"],
             "delivered": r["delivered"], "mean_delay_s": r["mean_delay_s"],
@@ -298,7 +315,8 @@ def comparison_row(protocol: str, seed: int, duration: float, mesh: dict, ns3: d
     """One table row: both processes' cost, ratios (ns-3 / meshnet) and both PDRs."""
     cp = COUNTERPARTS[protocol]
     return {
-        "protocol": protocol, "ns3_protocol": cp.ns3, "relation": cp.relation, "note": cp.note,
+        "protocol": protocol, "meshnet_set": list(cp.meshnet_set), "ns3_protocol": cp.ns3,
+        "ns3_attributes": dict(cp.attributes), "relation": cp.relation, "note": cp.note,
         "seed": seed, "duration_s": duration,
         "meshnet_cpu_s": mesh["cpu_s"], "meshnet_wall_s": mesh["wall_s"],
         "ns3_cpu_s": ns3["process_cpu_s"], "ns3_wall_s": ns3["process_wall_s"],
@@ -337,11 +355,19 @@ def render_table(rows: list[dict], title: str):
     for col in columns:
         t.add_column(col, justify="left" if col in columns[:2] else "right")
     for r in rows:
-        t.add_row(r["protocol"], f"{r['ns3_protocol']} ({r['relation']})",
+        t.add_row(r["protocol"], f"{ns3_label(r['ns3_protocol'], r['ns3_attributes'])} "
+                                 f"({r['relation']})",
                   f"{r['meshnet_cpu_s']:.2f}", f"{r['ns3_cpu_s']:.2f}", f"{r['ns3_run_cpu_s']:.2f}",
                   f"{r['ratio_cpu']:.1f}x", f"{r['ratio_run_cpu']:.1f}x", f"{r['ratio_wall']:.1f}x",
                   f"{r['meshnet_pdr']:.3f}", f"{r['ns3_pdr']:.3f}")
     return t
+
+
+def ns3_label(protocol: str, attributes: dict) -> str:
+    """``aodv EnableHello=false``: the ns-3 protocol and the attributes set away from default."""
+    settings = " ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                        for k, v in attributes.items())
+    return f"{protocol} {settings}".strip()
 
 
 TABLE_NOTES = (
@@ -373,7 +399,8 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = _Parser(prog="ns3_compare.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--protocols", nargs="+", default=["aodv", "dsdv"],
-                    help=f"meshnet protocols ({', '.join(COUNTERPARTS)}) or 'all'")
+                    help=f"rows: meshnet protocols or variants ({', '.join(COUNTERPARTS)}) "
+                         "or 'all'")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])
     ap.add_argument("--duration", type=float, default=200.0, help="simulated seconds")
     ap.add_argument("--quick", action="store_true",
@@ -473,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in TABLE_NOTES:
         console.print(f"  {line}", highlight=False)
     for r in means:
-        console.print(f"  {r['protocol']} vs ns-3 {r['ns3_protocol']}: {r['note']}",
-                      highlight=False)
+        other = ns3_label(r["ns3_protocol"], r["ns3_attributes"])
+        console.print(f"  {r['protocol']} vs ns-3 {other}: {r['note']}", highlight=False)
     console.print(f"end: {load_line()}", highlight=False)
     if args.json:
         with atomic_output(args.json) as f:

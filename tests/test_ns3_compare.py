@@ -183,15 +183,30 @@ def test_check_spec_names_what_is_wrong(aodv_spec, change, words):
 def test_every_protocol_has_a_labelled_ns3_counterpart():
     from meshnet.registry import protocol_names
 
-    assert set(cmp.COUNTERPARTS) | set(cmp.NOT_COMPARED) == set(protocol_names())
-    assert not set(cmp.COUNTERPARTS) & set(cmp.NOT_COMPARED)
+    compared = {cmp.meshnet_run(row)[0] for row in cmp.COUNTERPARTS}
+    assert compared | set(cmp.NOT_COMPARED) == set(protocol_names())
+    assert not compared & set(cmp.NOT_COMPARED)
     for name, cp in cmp.COUNTERPARTS.items():
         assert cp.ns3 in prog.ROUTING
         assert cp.relation in ("same protocol", "same setting", "reference")
-        assert (cp.relation == "same protocol") == (name == cp.ns3 != "none")
+        assert (cp.relation == "same protocol") == (cmp.meshnet_run(name)[0] == cp.ns3 != "none")
         if cp.relation == "reference":
             assert "ns-3 has no" in cp.note
     assert cmp.COUNTERPARTS["aodv"].attributes == {"EnableHello": False}
+
+
+def test_aodv_is_compared_with_and_without_hellos_on_both_sides(aodv_spec):
+    hello = cmp.build_spec(cmp.load_cell("aodv-hello", 200.0, 1), cmp.COUNTERPARTS["aodv-hello"])
+    assert aodv_spec["protocol_attributes"] == {"EnableHello": False}
+    assert hello["protocol_attributes"] == {}          # ns-3's default: hellos on
+    assert {**hello, "protocol_attributes": None} == {**aodv_spec, "protocol_attributes": None}
+    assert cmp.load_cell("aodv", 30.0, 1).protocol.extra["link_detection"] == "link-layer"
+    assert cmp.load_cell("aodv-hello", 30.0, 1).protocol.extra["link_detection"] == "hello"
+    cmd = cmp.meshnet_command("aodv-hello", 30.0, 1)
+    assert cmd[cmd.index("-p") + 1] == "aodv"
+    assert 'protocol.link_detection="hello"' in cmd and "scenario.seed=1" in cmd
+    assert cmp.ns3_label("aodv", {"EnableHello": False}) == "aodv EnableHello=false"
+    assert cmp.ns3_label("dsdv", {}) == "dsdv"
 
 
 def test_no_routing_means_no_on_link_subnet_in_ns3():
