@@ -177,6 +177,30 @@ class RequestQueue:
         return {p.dst for _, p in self._items}
 
 
+class DuplicateCache:
+    """Keys seen within a lifetime: flooded messages (AODV RREQs, RFC 3561 §6.5; Z-Wave explorer
+    frames), multicast packets (RFC 6621 duplicate detection), ODMRP Join Queries. Every key
+    lives equally long, so entries expire in insertion order and a deque suffices."""
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self._seen: set[Any] = set()
+        self._order: deque[tuple[float, Any]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def seen(self, key: Any, now: float) -> bool:
+        """True if ``key`` was recorded within the lifetime; otherwise record it and say False."""
+        while self._order and self._order[0][0] <= now:
+            self._seen.discard(self._order.popleft()[1])
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        self._order.append((now + self.lifetime, key))
+        return False
+
+
 class RouteTable(_TypingProtocol):
     """The node's forwarding table. The backend mirrors it where it must (kernel table on netns)
     and publishes route_added / route_changed / route_removed events on the bus."""

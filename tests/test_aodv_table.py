@@ -2,7 +2,7 @@
 queue, duplicate cache, rate limiter."""
 
 from meshnet.protocol_api import Packet
-from meshnet.protocols.aodv.duplicates import DuplicateCache
+from meshnet.protocol_api import DuplicateCache
 from meshnet.protocols.aodv.rate_limit import RateLimiter
 from meshnet.protocol_api import RequestQueue
 from meshnet.protocols.aodv.routing_table import (RouteState, RoutingTable, seq_diff, seq_newer,

@@ -62,11 +62,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from meshnet.protocol_api import (BROADCAST, DecodeError, Packet, Protocol, RequestQueue,
-                                  Timers)
+from meshnet.protocol_api import (BROADCAST, DecodeError, DuplicateCache, Packet, Protocol,
+                                  RequestQueue, Timers)
 
 from . import wire
-from .duplicates import DuplicateCache
 from .neighbors import Neighbors
 from .params import AodvParams
 from .rate_limit import RateLimiter

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshnet.protocol_api import Packet, Protocol, Timers, multicast_id
+from meshnet.protocol_api import DuplicateCache, Packet, Protocol, Timers, multicast_id
 
-from ..aodv.duplicates import DuplicateCache
 from .params import ODMRPParams
 from .wire import JoinQuery, JoinReply, ReplyEntry, decode, encode
 

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshnet.protocol_api import Packet, Protocol, Timers, multicast_id
+from meshnet.protocol_api import DuplicateCache, Packet, Protocol, Timers, multicast_id
 
-from ..aodv.duplicates import DuplicateCache
 from .neighbors import Neighbourhood
 from .params import SMFParams
 from .relays import ecds_relay, select_mprs

@@ -58,11 +58,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from meshnet.protocol_api import (DecodeError, Packet, Protocol, ProtocolConfigError,
-                                  RequestQueue, Timers)
+from meshnet.protocol_api import (DecodeError, DuplicateCache, Packet, Protocol,
+                                  ProtocolConfigError, RequestQueue, Timers)
 
 from . import wire
-from ..aodv.duplicates import DuplicateCache
 from .destinations import Destination, Route
 from .params import MAX_NODE_ID, ZWaveParams
 from .topology import Topology
