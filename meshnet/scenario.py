@@ -159,6 +159,20 @@ FAULT_KEYS = {
     "drain": ("nodes", "to_fraction", "by_joules"),
 }
 
+ATTACK_ROLES = ("blackhole", "greyhole", "rreq-flood", "replay")
+ATTACKER_SCHEMA: dict[str, tuple] = {
+    "role": (str, "", ATTACK_ROLES, "one of " + ", ".join(ATTACK_ROLES)),
+    "nodes": (list, [], lambda v: len(v) > 0, "a non-empty list of node numbers or names"),
+    "start": (NUM, 0.0, _nonneg, "seconds >= 0 (honest until then)"),
+    "insider": (bool, False, None, "true or false (true: the node holds protocol.auth_key)"),
+    "drop_probability": (NUM, 0.5, lambda v: 0 <= v <= 1, "a probability in [0, 1]"),
+    "flows": (list, [], None, "a list of flow ids (0-based, as in the trace) whose data it drops"),
+    "rate": (NUM, 20.0, lambda v: 0 < v <= 1000, "forged RREQs per second in (0, 1000]"),
+    "delay": (NUM, 5.0, _pos, "seconds > 0 from hearing a message to re-sending it"),
+}
+ATTACKER_ROLE_KEYS = {"drop_probability": "greyhole", "flows": "greyhole", "rate": "rreq-flood",
+                      "delay": "replay"}
+
 # what an ns2-cbrgen file gives (endpoints, sizes, rates, start times) cannot also be set
 NS2_CBRGEN_FROM_FILE = ("flows", "pairs", "rate", "size", "start", "jitter")
 
@@ -191,6 +205,7 @@ class Scenario:
     traffic: list[Section]
     groups: list[Section] = field(default_factory=list)
     faults: list[Section] = field(default_factory=list)
+    attackers: list[Section] = field(default_factory=list)  # [[attackers]] (meshnet/attacks.py)
 
     @property
     def name(self) -> str:
@@ -219,6 +234,7 @@ class Scenario:
         out["traffic"] = [dict(t.values) for t in self.traffic]
         out["groups"] = [dict(g.values) for g in self.groups]
         out["faults"] = [dict(f.values) for f in self.faults]
+        out["attackers"] = [dict(a.values) for a in self.attackers]
         return out
 
 
@@ -319,7 +335,9 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
         traffic.append(_validate_table(source, f"traffic.{i}", t, TRAFFIC_SCHEMA))
     groups = _validate_array(source, raw, "groups", GROUP_SCHEMA)
     faults = _validate_array(source, raw, "faults", FAULT_SCHEMA)
+    attackers = _validate_array(source, raw, "attackers", ATTACKER_SCHEMA)
     sc = Scenario(source=source, raw=raw, traffic=traffic, groups=groups, faults=faults,
+                  attackers=attackers,
                   **sections)
     _cross_checks(sc)
     return sc
@@ -340,7 +358,7 @@ def _validate_array(source: str, raw: dict, name: str, schema: dict) -> list[Sec
     return out
 
 
-ARRAYS = ("traffic", "groups", "faults")  # arrays of tables ([[traffic]] ...)
+ARRAYS = ("traffic", "groups", "faults", "attackers")  # arrays of tables ([[traffic]] ...)
 
 
 def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
@@ -429,6 +447,7 @@ def _cross_checks(sc: Scenario) -> None:
         given_traffic = [given_traffic]
     _check_groups(sc)
     _check_faults(sc)
+    _check_attackers(sc)
     for i, t in enumerate(sc.traffic):
         if t.group or t.src != "":
             _check_multicast_flow(sc, i, given_traffic[i])
@@ -479,6 +498,26 @@ def _check_groups(sc: Scenario) -> None:
                                         f"a number of seconds >= 0")
         if not (g.members or g.joins):
             raise ScenarioError(f"{src}: groups.{i} ({g.name!r}) has no members and no joins")
+
+
+def _check_attackers(sc: Scenario) -> None:
+    """Each attacker entry names a role and gives only that role's parameters. Node references,
+    flow ids and whether the role applies to the protocol are checked when the world is built
+    (meshnet/attacks.py)."""
+    given = sc.raw.get("attackers", [])
+    if isinstance(given, dict):
+        given = [given]
+    for i, a in enumerate(sc.attackers):
+        if "role" not in given[i]:
+            raise ScenarioError(f"{sc.source}: attackers.{i} needs role = one of "
+                                + ", ".join(ATTACK_ROLES))
+        for key, role in ATTACKER_ROLE_KEYS.items():
+            if key in given[i] and a.role != role:
+                raise ScenarioError(f"{sc.source}: attackers.{i}.{key} applies only to role = "
+                                    f"{role!r} (this entry is {a.role!r})")
+        if sc.scenario.backend != "sim":
+            raise ScenarioError(f"{sc.source}: attackers.{i}: attackers run on the simulator "
+                                f"only (scenario.backend = 'sim')")
 
 
 def _check_faults(sc: Scenario) -> None:
