@@ -149,6 +149,12 @@ class Channel:
         """Remaining battery of node ``i`` in [0, 1]; 1.0 where energy is not modelled."""
         return 1.0
 
+    def drain(self, i: int, to_fraction: float | None = None, joules: float | None = None
+              ) -> float:
+        """Take energy from node ``i``'s battery (see the radio medium); a medium without
+        batteries has nothing to take."""
+        raise ValueError(f"node {i} has no battery (energy is not modelled by this medium)")
+
     def stats(self) -> dict[str, int]:
         return {}
 

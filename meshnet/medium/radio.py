@@ -185,6 +185,7 @@ class RadioChannel(Channel):
                 else [float(battery_j or 0.0)] * n)
         self.batteries: list[Battery | None] | None = (
             [Battery(c) if c > 0 else None for c in caps] if any(c > 0 for c in caps) else None)
+        self.drained_j = [0.0] * n        # taken by drain faults, not drawn by the radio
         self._death_timer: list = [None] * n
         if self.batteries:
             for i in range(n):
@@ -597,8 +598,8 @@ class RadioChannel(Channel):
         if self.lock[i] is not None:
             e += self.dp_rx * (now - self.lock_t0[i])
         bat = self.batteries[i] if self.batteries else None
-        if bat is not None and e > bat.capacity_j:
-            e = bat.capacity_j
+        if bat is not None and e > bat.capacity_j - self.drained_j[i]:
+            e = bat.capacity_j - self.drained_j[i]
         return e
 
     def total_energy_j(self) -> float:
@@ -608,8 +609,31 @@ class RadioChannel(Channel):
         bat = self.batteries[i] if self.batteries else None
         if bat is None:
             return 1.0
-        bat.remaining_j = max(bat.capacity_j - self.energy_j(i), 0.0)
+        bat.remaining_j = max(self._left_j(i), 0.0)
         return bat.fraction
+
+    def _left_j(self, i: int) -> float:
+        return self.batteries[i].capacity_j - self.drained_j[i] - self.energy_j(i)
+
+    def drain(self, i: int, to_fraction: float | None = None, joules: float | None = None
+              ) -> float:
+        """Take energy from node ``i``'s battery at once, down to ``to_fraction`` of its
+        capacity or by ``joules`` (a fault: a short, a cold battery). It is not energy the
+        radio used (``energy_j`` leaves it out); an empty battery kills the node now, a low one
+        brings its death forward. Returns the joules taken."""
+        bat = self.batteries[i] if self.batteries else None
+        if bat is None:
+            raise ValueError(f"node {i} has no battery")
+        left = max(self._left_j(i), 0.0)
+        want = left - to_fraction * bat.capacity_j if to_fraction is not None else joules or 0.0
+        taken = min(max(want, 0.0), left)
+        self.drained_j[i] += taken
+        if self.alive_since[i] is not None and self.host.nodes[i].alive:
+            if left - taken <= _BATTERY_EMPTY_J:
+                self._battery_check(i)
+            else:
+                self._arm_battery(i)
+        return taken
 
     def _power_w(self, i: int) -> float:
         p = self.p_idle
@@ -625,7 +649,7 @@ class RadioChannel(Channel):
         in its present state; drawing less later only makes the check early, not late."""
         if self.alive_since[i] is None or self.batteries[i] is None:
             return
-        left = self.batteries[i].capacity_j - self.energy_j(i)
+        left = self._left_j(i)
         power = self._power_w(i)
         when = self.host.sched.now + (max(left, 0.0) / power if power > 0 else math.inf)
         timer = self._death_timer[i]
@@ -640,7 +664,7 @@ class RadioChannel(Channel):
         self._death_timer[i] = None
         if self.alive_since[i] is None or not self.host.nodes[i].alive:
             return
-        if self.batteries[i].capacity_j - self.energy_j(i) <= _BATTERY_EMPTY_J:
+        if self._left_j(i) <= _BATTERY_EMPTY_J:
             self.batteries[i].remaining_j = 0.0
             self.host.kill(i, "battery")
         else:
