@@ -137,6 +137,19 @@ _CORE: tuple[EventKind, ...] = (
         NODE, _f("reason", str, "why (killed, battery ...)"))),
     EventKind("node_revived", "a dead node came back with a fresh protocol instance", (
         NODE, _f("reason", str, "always revived"))),
+    EventKind("fault_started", "a scenario fault ([[faults]]) began", (
+        _f("fault", int, "index of the [[faults]] entry (0-based)"),
+        _f("kind", str, "crash, blackout, partition or drain"),
+        _f("label", str, "a short description, e.g. partition x=750"),
+        _f("nodes", list[str], "names of the nodes it crashes or drains (empty otherwise)"),
+        _f("links", list[list[str]], "a blackout's links as [a, b] name pairs (empty otherwise)"),
+        _f("sides", list[list[str]], "a partition's two node sets, as names (empty otherwise)"),
+    )),
+    EventKind("fault_ended", "a scenario fault ended (until, or recover_at of a crash)", (
+        _f("fault", int, "index of the [[faults]] entry (0-based)"),
+        _f("kind", str, "crash, blackout or partition"),
+        _f("label", str, "the description fault_started gave"),
+    )),
     EventKind("mcast_sent", "the application generated a multicast data packet", (
         NODE,
         UID,

@@ -106,8 +106,128 @@ class MulticastMetrics:
         }
 
 
-class MetricsCollector:
+class FaultMetrics:
+    """Outage and recovery of unicast traffic around each scenario fault (``result()["faults"]``).
+
+    A fault's window runs from its ``fault_started`` to its ``fault_ended`` (or the end of the
+    run). A packet is lost to a fault when it never arrived and was sent in the window, or was
+    sent before it and given up inside it (in a queue when the fault struck). Losses are
+    counted as traffic sees them: a collision in the window counts too, so compare
+    ``pdr_during`` with ``pdr_outside`` (packets sent outside every fault's window). For each
+    flow that lost packets to the fault:
+
+    - ``first_loss_s``: from the fault's start to the first lost packet (its send time, or the
+      start for a packet already in flight);
+    - ``recovery_s``: from the fault's start to the arrival of the flow's first packet sent
+      after that loss and delivered (None: it never recovered);
+    - ``after_end_s``: the same from the fault's end, for faults that end (None when the flow
+      recovered before the end, over a detour, or never).
+    """
+
     def __init__(self, bus: EventBus) -> None:
+        self.sent: dict[int, tuple[int, float]] = {}      # uid -> (flow, time sent)
+        self.arrived: dict[int, float] = {}                # uid -> first delivery time
+        self.given_up: dict[int, float] = {}               # uid -> time of its last drop
+        self.windows: dict[int, dict[str, Any]] = {}       # fault -> kind, label, start, end
+        self.last_t = 0.0
+        bus.subscribe(self._data_sent, ("data_sent",))
+        bus.subscribe(self._data_delivered, ("data_delivered",))
+        bus.subscribe(self._data_dropped, ("data_dropped",))
+        bus.subscribe(self._fault_started, ("fault_started",))
+        bus.subscribe(self._fault_ended, ("fault_ended",))
+
+    def _data_sent(self, t: float, kind: str, f: dict) -> None:
+        self.sent[f["uid"]] = (f["flow"], t)
+        self.last_t = t
+
+    def _data_delivered(self, t: float, kind: str, f: dict) -> None:
+        self.arrived.setdefault(f["uid"], t)
+        self.last_t = t
+
+    def _data_dropped(self, t: float, kind: str, f: dict) -> None:
+        self.given_up[f["uid"]] = t
+        self.last_t = t
+
+    def _fault_started(self, t: float, kind: str, f: dict) -> None:
+        self.windows[f["fault"]] = {"kind": f["kind"], "label": f["label"], "start": t,
+                                    "end": None}
+
+    def _fault_ended(self, t: float, kind: str, f: dict) -> None:
+        if f["fault"] in self.windows:
+            self.windows[f["fault"]]["end"] = t
+
+    def result(self, end: float | None = None) -> list[dict[str, Any]]:
+        """One record per fault that started, in fault order; ``end``: when the run ended."""
+        run_end = max([self.last_t, *(w["start"] for w in self.windows.values())]) \
+            if end is None else end
+        spans = [(w["start"], run_end if w["end"] is None else w["end"])
+                 for w in self.windows.values()]
+        outside = [uid for uid, (_, ts) in self.sent.items()
+                   if not any(a <= ts < b for a, b in spans)]
+        out_delivered = sum(uid in self.arrived for uid in outside)
+        pdr_outside = out_delivered / len(outside) if outside else None
+        return [self._one(k, w, run_end, pdr_outside) for k, w in sorted(self.windows.items())]
+
+    def _one(self, k: int, w: dict[str, Any], run_end: float,
+             pdr_outside: float | None) -> dict[str, Any]:
+        start = w["start"]
+        stop = run_end if w["end"] is None else w["end"]
+        sent = delivered = 0
+        first_lost: dict[int, float] = {}   # flow -> send time of its first lost packet
+        lost: Counter[int] = Counter()
+        for uid, (flow, ts) in self.sent.items():
+            during = start <= ts < stop
+            if during:
+                sent += 1
+                delivered += uid in self.arrived
+            if uid in self.arrived:
+                continue
+            dropped = self.given_up.get(uid)
+            if during or (ts < start and dropped is not None and start <= dropped < stop):
+                lost[flow] += 1
+                if ts < first_lost.get(flow, math.inf):
+                    first_lost[flow] = ts
+        recovered: dict[int, float] = {}
+        for uid, (flow, ts) in self.sent.items():
+            at = self.arrived.get(uid)
+            if (at is not None and flow in first_lost and ts > first_lost[flow]
+                    and at < recovered.get(flow, math.inf)):
+                recovered[flow] = at
+        flows = []
+        for flow in sorted(first_lost):
+            back = recovered.get(flow)
+            flows.append({
+                "flow": flow,
+                "lost": lost[flow],
+                "first_loss_s": max(first_lost[flow] - start, 0.0),
+                "recovery_s": None if back is None else back - start,
+                "after_end_s": (back - w["end"] if back is not None and w["end"] is not None
+                                and back >= w["end"] else None),
+            })
+        times = [f["recovery_s"] for f in flows if f["recovery_s"] is not None]
+        after = [f["after_end_s"] for f in flows if f["after_end_s"] is not None]
+        return {
+            "fault": k, "kind": w["kind"], "label": w["label"],
+            "start_s": start, "end_s": w["end"],
+            "sent": sent, "delivered": delivered,
+            "pdr_during": delivered / sent if sent else None,
+            "pdr_outside": pdr_outside,
+            "affected_flows": len(flows),
+            "lost": sum(lost.values()),
+            "first_loss_s": min((f["first_loss_s"] for f in flows), default=None),
+            "mean_recovery_s": sum(times) / len(times) if times else None,
+            "max_recovery_s": max(times) if times else None,
+            "mean_after_end_s": sum(after) / len(after) if after else None,
+            "unrecovered_flows": len(flows) - len(times),
+            "flows": flows,
+        }
+
+
+class MetricsCollector:
+    """Every figure of ``--json``. ``faults=True`` (a scenario with ``[[faults]]``) also keeps
+    per-packet times for :class:`FaultMetrics`; other runs do not pay for them."""
+
+    def __init__(self, bus: EventBus, faults: bool = False) -> None:
         self.sent = 0
         self.sent_bytes = 0
         self.delivered: set[int] = set()
@@ -130,6 +250,7 @@ class MetricsCollector:
         bus.subscribe(self._route, ("route_added", "route_changed", "route_removed"))
         bus.subscribe(self._died, ("node_died",))
         self.multicast = MulticastMetrics(bus)
+        self.faults = FaultMetrics(bus) if faults else None
 
     def _sent(self, t: float, kind: str, f: dict) -> None:
         self.sent += 1
@@ -161,8 +282,10 @@ class MetricsCollector:
     def _died(self, t: float, kind: str, f: dict) -> None:
         self.deaths.append(t)
 
-    def result(self, live_uids: set[int], n_nodes: int) -> dict[str, Any]:
-        """Final figures. ``live_uids``: packets with a copy still in a queue, buffer or the air."""
+    def result(self, live_uids: set[int], n_nodes: int, end: float | None = None
+               ) -> dict[str, Any]:
+        """Final figures. ``live_uids``: packets with a copy still in a queue, buffer or the air;
+        ``end``: when the run ended (faults without an end last until then)."""
         delivered = len(self.delivered)
         queued = len(live_uids - self.delivered)
         dropped_by_reason: Counter[str] = Counter()
@@ -196,4 +319,5 @@ class MetricsCollector:
             "half_death_s": deaths[half - 1] if len(deaths) >= half else None,
             "dead_nodes": len(deaths),
             "multicast": self.multicast.result(self.control_packets),
+            "faults": self.faults.result(end) if self.faults is not None else [],
         }

@@ -9,7 +9,9 @@ import random
 import time
 from typing import Any, Callable
 
+from ..attacks import SecurityCounters, build_attackers
 from ..events import EventBus
+from ..faults import FaultSchedule, build_faults
 from ..metrics import MetricsCollector
 from ..protocol_api import Packet, ProtocolConfigError, is_multicast
 from ..scenario import Scenario, ScenarioError
@@ -22,8 +24,10 @@ from .node import SimNode
 class Simulation:
     """One simulated run. ``run()`` returns the metrics dict (the ``--json`` keys in README.md).
 
-    Read-only views for the UI and tests: ``nodes``, ``position(i, t)``, ``links``, ``now``.
-    Interventions: ``move(i, x, y)``, ``kill(i)``, ``revive(i)``.
+    Read-only views for the UI and tests: ``nodes``, ``position(i, t)``, ``links``, ``now``,
+    ``faults`` (the scenario's fault schedule).
+    Interventions: ``move(i, x, y)``, ``kill(i)``, ``revive(i)``, ``cut(i, j)``,
+    ``restore(i, j)``, ``drain(i, to_fraction, joules)``.
     """
 
     def __init__(self, scenario: Scenario | World, bus: EventBus | None = None) -> None:
@@ -40,7 +44,8 @@ class Simulation:
         self.index_of = {a: i for i, a in enumerate(world.addresses)}
         self.membership = world.membership
         self.has_multicast = bool(world.membership) or any(f.group for f in world.flows)
-        self.metrics = MetricsCollector(self.bus)
+        faults = build_faults(self.scenario, world.names)
+        self.metrics = MetricsCollector(self.bus, faults=bool(faults))
         self.live: dict[int, int] = {}  # uid -> copies in custody (queues, buffers, the air)
         self._uid = 0
         self.links: set[tuple[int, int]] = set()
@@ -50,11 +55,18 @@ class Simulation:
         self.channel = self._make_channel()
         for node in self.nodes:
             node.mac = self.channel.make_mac(node)
+        self.attackers = build_attackers(world)  # node index -> (protocol class, params)
+        self.security = (SecurityCounters(self.bus) if self.attackers
+                         or getattr(world.protocol_params, "auth_key", "") else None)
         for node in self.nodes:
             try:
-                node.attach(world.protocol_cls(node, world.protocol_params))
+                node.attach(self._new_protocol(node))
             except ProtocolConfigError as e:
                 raise ScenarioError(f"{self.scenario.source}: protocol: {e}") from None
+        self.faults = FaultSchedule(faults, world.names, self.position, self,
+                                    lambda kind, fields: self.bus.emit(self.sched.now, kind,
+                                                                       fields),
+                                    lambda: self.sched.now, self.duration)
         self.frame_taps: list[Callable[[SimNode, Frame], None]] = []  # e.g. the pcap writer
         self.control_drops = 0
         self.malformed = 0
@@ -65,6 +77,13 @@ class Simulation:
         self._finished = False
 
     # --- construction ------------------------------------------------------------------------
+    def _new_protocol(self, node: SimNode):
+        """The node's protocol instance: the scenario's protocol, or an attacker's subclass of
+        it for the nodes of ``[[attackers]]`` (meshnet/attacks.py)."""
+        cls, params = self.attackers.get(node.index,
+                                         (self.world.protocol_cls, self.world.protocol_params))
+        return cls(node, params)
+
     def _make_channel(self) -> Channel:
         w = self.world
         return build_medium(self, self.scenario, w.profile, w.propagation)
@@ -276,9 +295,22 @@ class Simulation:
         node = self.node(ref)
         if not node.alive:
             node.alive = True
-            node.attach(self.world.protocol_cls(node, self.world.protocol_params))
+            node.attach(self._new_protocol(node))
             node.call_protocol(node.protocol.start)
             self.bus.emit(self.sched.now, "node_revived", {"node": node.name, "reason": "revived"})
+
+    def cut(self, a: int | str, b: int | str) -> None:
+        """Silence the link between two nodes both ways, until :meth:`restore`."""
+        self.channel.cut(self.node(a).index, self.node(b).index)
+
+    def restore(self, a: int | str, b: int | str) -> None:
+        self.channel.restore(self.node(a).index, self.node(b).index)
+
+    def drain(self, ref: int | str, to_fraction: float | None = None,
+              joules: float | None = None) -> float:
+        """Take energy from a node's battery now (see ``Channel.drain``); an empty battery
+        kills it. Returns the joules taken."""
+        return self.channel.drain(self.node(ref).index, to_fraction, joules)
 
     # --- running -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -288,6 +320,7 @@ class Simulation:
         self._schedule_traffic()
         self._schedule_membership()
         self._schedule_mobility()
+        self.faults.install(self.sched.call_at)
         self.sched.call_at(0.0, self._sample_links)
         for node in self.nodes:
             self.sched.call_at(0.0, node.call_protocol, node.protocol.start)
@@ -325,7 +358,7 @@ class Simulation:
 
     def result(self) -> dict[str, Any]:
         sc = self.scenario
-        m = self.metrics.result(set(self.live), self.n)
+        m = self.metrics.result(set(self.live), self.n, end=self.sched.now)
         out: dict[str, Any] = {
             "scenario": sc.name,
             "protocol": sc.protocol.name,
@@ -341,6 +374,8 @@ class Simulation:
         out["control_drops"] = self.control_drops
         out["malformed_control"] = self.malformed
         out["protocol_errors"] = self.protocol_errors
+        if self.security is not None:  # authentication on, or attackers in the scenario
+            out.update(self.security.result())
         out["events"] = self.sched.executed
         out["wall_s"] = round(self.wall_s, 4)
         out["events_per_s"] = round(self.sched.executed / self.wall_s) if self.wall_s > 0 else 0
