@@ -12,6 +12,39 @@ def _fmt_time(v: Any) -> str:
     return "—" if v is None else f"{v:.1f} s"
 
 
+def _fmt_s(v: Any) -> str:
+    return "—" if v is None else f"{v:.2f} s"
+
+
+def _fmt_ratio(v: Any) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def faults_table(faults: list[dict[str, Any]]) -> Table:
+    """One column per fault: its window, PDR of packets sent inside it and outside every
+    fault, packets lost and flows hit, and when those flows delivered again (seconds from the
+    fault's start, mean / max over them, and from its end)."""
+    t = Table(title="faults", title_justify="left")
+    t.add_column("", style="bold")
+    for f in faults:
+        t.add_column(f["label"], justify="right")
+    rows = {
+        "window": lambda f: (f"{f['start_s']:g} s–end" if f["end_s"] is None
+                             else f"{f['start_s']:g}–{f['end_s']:g} s"),
+        "PDR during / outside faults":
+            lambda f: f"{_fmt_ratio(f['pdr_during'])} / {_fmt_ratio(f['pdr_outside'])}",
+        "packets lost / flows hit": lambda f: f"{f['lost']} / {f['affected_flows']}",
+        "first loss after start": lambda f: _fmt_s(f["first_loss_s"]),
+        "recovery after start (mean / max)":
+            lambda f: f"{_fmt_s(f['mean_recovery_s'])} / {_fmt_s(f['max_recovery_s'])}",
+        "recovery after end (mean)": lambda f: _fmt_s(f["mean_after_end_s"]),
+        "flows not recovered": lambda f: str(f["unrecovered_flows"]),
+    }
+    for name, cell in rows.items():
+        t.add_row(name, *[cell(f) for f in faults])
+    return t
+
+
 def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     title = (f"{r['scenario']} · {r['protocol']} · {r['nodes']} nodes · {r['radio']}/"
@@ -58,3 +91,5 @@ def print_summary(r: dict[str, Any], console: Console | None = None) -> None:
         for reason, count in sorted(r["drops"].items(), key=lambda kv: -kv[1]):
             d.add_row(reason, str(count))
         console.print(d)
+    if r.get("faults"):
+        console.print(faults_table(r["faults"]))
