@@ -252,6 +252,19 @@ class NodeAgent:
         self.guarded(self.protocol.stop)
         self._held.clear()
 
+    def revive(self) -> None:
+        """The node boots again: a fresh protocol instance (``persistent`` kept, as on the
+        simulator) on an empty forwarding table; timers of the old instance never fire."""
+        if self.alive:
+            return
+        for route in list(self.routes):
+            self.routes.remove(route.dst)
+        self._generation += 1
+        self.alive = True
+        plan = self.runtime.plan
+        self.protocol = plan.protocol_cls(self, plan.protocol_params)
+        self.guarded(self.protocol.start)
+
     def open(self) -> None:
         if self.port:
             with linux.in_netns(self.node.ns_fd):
@@ -455,6 +468,29 @@ class AgentRuntime:
         agent = self.agents[i]
         if agent.alive:
             agent.guarded(agent.protocol.on_join if join else agent.protocol.on_leave, group)
+
+    # -- fault actions (meshnet.faults.FaultActions), on the loop thread -----------------------
+    def kill(self, i: int, reason: str = "killed") -> None:
+        """Node ``i`` crashes: radio silent, queued frames lost, protocol stopped."""
+        self.channel.kill(i, reason)
+
+    def revive(self, i: int) -> None:
+        """A dead node comes back (its radio and a fresh protocol instance)."""
+        if self.channel.nodes[i].alive:
+            return
+        self.channel.revive(i)
+        if self.agents:
+            self.agents[i].revive()
+        self.emit(self.names[i], "node_revived", {"reason": "revived"})
+
+    def cut(self, i: int, j: int) -> None:
+        self.channel.cut(i, j)
+
+    def restore(self, i: int, j: int) -> None:
+        self.channel.restore(i, j)
+
+    def drain(self, i: int, to_fraction: float | None, joules: float | None) -> None:
+        self.channel.medium.drain(i, to_fraction, joules)
 
     def _death(self, i: int, reason: str) -> None:
         if self.agents:

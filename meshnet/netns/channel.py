@@ -241,6 +241,11 @@ class Channel:
         if self.on_death is not None:
             self.on_death(i, reason)
 
+    def revive(self, i: int) -> None:
+        """Node ``i``'s radio works again (a crashed node that recovers); the medium counts
+        its energy again from its first frame, as on the simulator."""
+        self.nodes[i].alive = True
+
     @property
     def now(self) -> float:
         """Seconds since the emulation started (the clock trajectories are evaluated at)."""

@@ -26,6 +26,7 @@ from collections import deque
 from typing import Any, Callable, Sequence
 
 from meshnet.events import EventBus
+from meshnet.faults import FaultSchedule, build_faults
 from meshnet.metrics import MetricsCollector
 
 from . import linux, nodes as nodenet, registry, rtnl
@@ -139,7 +140,12 @@ class Emulation:
         self.on_event = on_event
         self.events: deque = deque(maxlen=10000)
         self.bus = EventBus()
-        self.metrics = MetricsCollector(self.bus)
+        # the scenario's [[faults]], checked now (before any namespace exists)
+        self.fault_list = (build_faults(self.scenario, list(self.plan.names))
+                           if self.scenario is not None else [])
+        self.faults: FaultSchedule | None = None
+        self._fault_timers: list[asyncio.TimerHandle] = []
+        self.metrics = MetricsCollector(self.bus, faults=bool(self.fault_list))
         self.bus_events = 0
         self.traffic: TrafficRunner | None = None
         self._started_wall = 0.0
@@ -207,7 +213,22 @@ class Emulation:
             self.traffic = TrafficRunner(self.loop, self.netnodes, self.flows, self.plan.seed,
                                          rt.t0, self._event)
             self.traffic.start()
+        if self.fault_list:
+            self._install_faults(rt)
         return rt
+
+    def _install_faults(self, rt: AgentRuntime) -> None:
+        """The scenario's faults at their scenario times on this loop, through the runtime's
+        fault actions (the simulator runs the same schedule in virtual time)."""
+        self.faults = FaultSchedule(
+            self.fault_list, self.plan.names, rt.channel.position, rt,
+            lambda kind, fields: self._event(rt.now, "", kind, fields), lambda: rt.now,
+            self.plan.duration or float("inf"))
+
+        def call_at(t: float, fn: Callable[..., Any], *args: Any) -> None:
+            self._fault_timers.append(self.loop.call_at(rt.t0 + t, fn, *args))
+
+        self.faults.install(call_at)
 
     def stop(self) -> None:
         """Tear everything down; safe to call twice and from atexit."""
@@ -221,6 +242,8 @@ class Emulation:
                         self._call(self.traffic.close, timeout=5)
                     except Exception:
                         pass
+                for handle in self._fault_timers:
+                    self.loop.call_soon_threadsafe(handle.cancel)
                 if self.runtime is not None:
                     try:
                         self._call(self.runtime.stop, timeout=5)
@@ -300,7 +323,7 @@ class Emulation:
         the node name in ``fields["node"]``, as the simulator writes it) and ``on_event``."""
         self.events.append((t, node, kind, fields))
         self.bus_events += 1
-        self.bus.emit(t, kind, {"node": node, **fields})
+        self.bus.emit(t, kind, {"node": node, **fields} if node else fields)  # "": run-wide
         if self.on_event is not None:
             self.on_event(t, node, kind, fields)
 
@@ -388,7 +411,7 @@ class Emulation:
         plan, sc = self.plan, self.scenario
         wall = time.perf_counter() - self._started_wall
         live = self._queued_uids() - self.metrics.delivered
-        m = self.metrics.result(live, plan.n)
+        m = self.metrics.result(live, plan.n, end=duration)
         energy = self._energy_j()
         counters: dict[str, int] = {}
         for agent in self.runtime.agents:
@@ -437,6 +460,15 @@ class Emulation:
             ch.moved()
 
         self._call(apply)
+
+    def kill(self, name: str, reason: str = "killed") -> None:
+        """Crash a node now: its radio goes silent, queued frames are lost, its protocol stops
+        (its kernel and programs keep running, unheard)."""
+        self._call(self.runtime.kill, self._index(name), reason)
+
+    def revive(self, name: str) -> None:
+        """Bring a dead node back: its radio works again under a fresh protocol instance."""
+        self._call(self.runtime.revive, self._index(name))
 
     def cut(self, a: str, b: str) -> None:
         """Silent link loss between two nodes: frames stop, interfaces stay up."""
