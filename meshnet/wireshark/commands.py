@@ -38,6 +38,16 @@ def _fail(message: str, status: int) -> int:
     return status
 
 
+def _without_dissector() -> list[str]:
+    """Registered protocols that send control messages on a port of their own but have no
+    dissector, as "name (UDP port)"."""
+    from ..registry import describe_protocols
+    from . import dissector_for
+
+    return [f"{r['name']} (UDP {r['port']})" for r in describe_protocols()
+            if r.get("port") and dissector_for(r["name"]) is None]
+
+
 def cmd_wireshark_plugins(args: argparse.Namespace) -> int:
     from . import DISSECTORS, FOLDER, tshark_args
     from .install import PluginFolder, install, personal_folder
@@ -65,6 +75,10 @@ def cmd_wireshark_plugins(args: argparse.Namespace) -> int:
     width = max(len(d.script) for d in DISSECTORS)
     for d in DISSECTORS:
         print(f"  {d.script:<{width}}  {d.filter:<14} {', '.join(d.protocols)}: {d.carries}")
+    missing = _without_dissector()
+    if missing:
+        print("No dissector yet for: " + ", ".join(missing) + " (docs/wireshark.md says how to "
+              "add one)")
     print(f"Personal Lua plug-in folder, from {target.source}:")
     print(f"  {target.path}")
     installed = all((target.path / d.script).is_file() for d in DISSECTORS)
