@@ -1,9 +1,11 @@
 """Building blocks the models share: collecting segments, and straight motion that bounces off the
-area's borders."""
+area's borders. Models add segments in time order (a step never goes back before the last
+segment's start), which is what lets a plan hand out all but its last segment as final."""
 
 from __future__ import annotations
 
 import math
+from typing import Generator
 
 from meshnet.geometry import Area, Point, clamp, distance
 
@@ -66,9 +68,11 @@ class PathBuilder:
 
 def move_reflecting(
     path: PathBuilder, t: float, t_end: float, x: float, y: float, vx: float, vy: float, area: Area
-) -> tuple[float, float, float, float]:
+) -> Generator[list[Segment], None, tuple[float, float, float, float]]:
     """Move with constant velocity from ``t`` to ``t_end``, bouncing off the borders like light
-    off a mirror. Returns the final position and (possibly reflected) velocity."""
+    off a mirror. A plan step per bounce (``yield from`` it); returns the final position and
+    (possibly reflected) velocity. One bounce at a time keeps a long interval in a small area
+    from planning millions of bounces at once."""
     width, height = area
     if width < MIN_EXTENT:
         vx = 0.0
@@ -82,6 +86,7 @@ def move_reflecting(
         if t + hit >= t_end:
             dt = t_end - t
             return (clamp(x + vx * dt, 0.0, width), clamp(y + vy * dt, 0.0, height), vx, vy)
+        yield path.segments
         t += hit
         nx, ny = x + vx * hit, y + vy * hit
         if hit_x <= hit_y:

@@ -1,12 +1,16 @@
 """The random models: random waypoint, random walk and Gauss-Markov.
 
-Each gets the node's own ``random.Random`` (see :func:`node_rng`) and returns its trajectory.
+Each gets the node's own ``random.Random`` (see :func:`node_rng`) and returns its trajectory,
+computed on demand: each model is written as a plan (a generator that adds the next legs per
+step, see :data:`~meshnet.mobility.trajectory.Plan`), so a long run never holds legs it has not
+reached, and the legs are exactly those of the plan run to its end.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from typing import Callable
 
 from meshnet.geometry import (
     TAU,
@@ -19,7 +23,7 @@ from meshnet.geometry import (
 )
 
 from .motion import MIN_EXTENT, PathBuilder, move_reflecting
-from .trajectory import Trajectory
+from .trajectory import Plan, Trajectory, survey_max_speed
 
 SPEED_FLOOR = 0.1
 """Lowest speed (m/s) random waypoint draws, so a zero minimum speed cannot stall a node."""
@@ -68,18 +72,35 @@ def _stationary_rwp_start(
     return (position, 0.0, b, speed)
 
 
+def planned(plan_of: Callable[[random.Random], Plan], rng: random.Random,
+            horizon: float) -> Trajectory:
+    """A trajectory computed on demand from ``plan_of(rng)``. Its ``max_speed`` comes from a
+    survey of the same plan on a copy of ``rng`` (constant memory), so the trajectory has the
+    very segments and maximum speed of a plan run to its end up front."""
+    twin = random.Random()
+    twin.setstate(rng.getstate())
+    return Trajectory.planned(plan_of(rng), survey_max_speed(plan_of(twin), horizon))
+
+
 def random_waypoint(
     index: int, rng: random.Random, start: Point, area: Area, duration: float, p: dict
 ) -> Trajectory:
     v_lo, v_hi = _speed_range(p["min_speed"], p["max_speed"])
     if v_hi <= 0.0 or max(area) < MIN_EXTENT:
         return Trajectory.stationary(*start)
+    return planned(lambda r: _random_waypoint_plan(r, start, area, duration, p, v_lo, v_hi),
+                   rng, duration)
+
+
+def _random_waypoint_plan(rng: random.Random, start: Point, area: Area, duration: float,
+                          p: dict, v_lo: float, v_hi: float) -> Plan:
     pause = p["pause"]
     t = 0.0
     position = start
     if p["steady_state"]:
         position, remaining, dest, speed = _stationary_rwp_start(rng, area, v_lo, v_hi, pause)
         path = PathBuilder(*position)
+        yield path.segments
         if dest is None:
             t = remaining
         else:
@@ -89,34 +110,41 @@ def random_waypoint(
         # As in Broch et al. 1998 and ns-2's setdest: every node first stays put for the pause
         # time, so pause = duration means a static network.
         path = PathBuilder(*position)
+        yield path.segments
         t = pause
     while t < duration:
         dest = _uniform_point(rng, area)
         speed = rng.uniform(v_lo, v_hi)
         t = path.travel(t, position, dest, speed) + pause
         position = dest
-    return path.trajectory()
+        yield path.segments
 
 
 def random_walk(
     index: int, rng: random.Random, start: Point, area: Area, duration: float, p: dict
 ) -> Trajectory:
+    return planned(lambda r: _random_walk_plan(r, start, area, duration, p), rng, duration)
+
+
+def _random_walk_plan(rng: random.Random, start: Point, area: Area, duration: float,
+                      p: dict) -> Plan:
     interval = p["interval"]
     x, y = start
     path = PathBuilder(x, y)
+    yield path.segments
     step = 0
     t = 0.0
     while t < duration:
         heading = rng.uniform(0.0, TAU)
         speed = rng.uniform(p["min_speed"], p["max_speed"])
         t_end = (step + 1) * interval
-        x, y, _, _ = move_reflecting(
+        x, y, _, _ = yield from move_reflecting(
             path, t, t_end, x, y, speed * math.cos(heading), speed * math.sin(heading), area
         )
+        yield path.segments
         t = t_end
         step += 1
     path.add(t, x, y, 0.0, 0.0)
-    return path.trajectory()
 
 
 def away_from_edges(x: float, y: float, area: Area, margin: float) -> float | None:
@@ -132,6 +160,11 @@ def away_from_edges(x: float, y: float, area: Area, margin: float) -> float | No
 def gauss_markov(
     index: int, rng: random.Random, start: Point, area: Area, duration: float, p: dict
 ) -> Trajectory:
+    return planned(lambda r: _gauss_markov_plan(r, start, area, duration, p), rng, duration)
+
+
+def _gauss_markov_plan(rng: random.Random, start: Point, area: Area, duration: float,
+                       p: dict) -> Plan:
     alpha = p["alpha"]
     mean_speed = p["mean_speed"]
     interval = p["interval"]
@@ -140,15 +173,17 @@ def gauss_markov(
     memory = math.sqrt(1.0 - alpha * alpha)
     x, y = start
     path = PathBuilder(x, y)
+    yield path.segments
     speed = mean_speed
     heading = mean_heading = rng.uniform(0.0, TAU)
     step = 0
     t = 0.0
     while t < duration:
         t_end = (step + 1) * interval
-        x, y, vx, vy = move_reflecting(
+        x, y, vx, vy = yield from move_reflecting(
             path, t, t_end, x, y, speed * math.cos(heading), speed * math.sin(heading), area
         )
+        yield path.segments
         if vx != 0.0 or vy != 0.0:
             heading = math.atan2(vy, vx)  # a bounce turns the node
         away = away_from_edges(x, y, area, margin)
@@ -162,4 +197,3 @@ def gauss_markov(
         t = t_end
         step += 1
     path.add(t, x, y, 0.0, 0.0)
-    return path.trajectory()

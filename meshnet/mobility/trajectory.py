@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from meshnet.geometry import Point
 
@@ -37,6 +37,12 @@ class Segment:
         return (self.x0 + self.vx * dt, self.y0 + self.vy * dt)
 
 
+Plan = Iterator[list[Segment]]
+"""A model's plan for one node, run step by step: each step adds the next course changes to a
+list of segments and yields that list (always the same list). All but its last segment are final
+(a later step may still replace the last one); when the plan ends, all of them are."""
+
+
 class Trajectory:
     """Piecewise-linear position of one node over time.
 
@@ -44,9 +50,14 @@ class Trajectory:
     change a trajectory only through :meth:`set_position`. :meth:`position` is built for the
     simulator's hot path: it remembers the segment it used last, so calls with increasing times
     cost a comparison, and any other order falls back to a bisection.
+
+    A trajectory made with :meth:`planned` computes its legs on demand, as the times asked for
+    advance, so memory grows with the time a run has reached, never with its duration.
+    ``max_speed`` is then the plan's survey (see :func:`survey_max_speed`); reading
+    ``segments`` runs the plan to its end.
     """
 
-    __slots__ = ("segments", "max_speed", "_t0s", "_index", "_current", "_next_t0")
+    __slots__ = ("_segs", "max_speed", "_t0s", "_index", "_current", "_next_t0", "_plan")
 
     def __init__(self, segments: Iterable[Segment]):
         segs = list(segments)
@@ -59,7 +70,8 @@ class Trajectory:
                 raise MobilityError(
                     f"segment start times must increase: {after.t0} follows {before.t0}"
                 )
-        self.segments: list[Segment] = segs
+        self._segs: list[Segment] = segs
+        self._plan: Plan | None = None
         self._reindex()
 
     @classmethod
@@ -67,14 +79,61 @@ class Trajectory:
         """A node that never moves."""
         return cls([Segment(0.0, float(x), float(y), 0.0, 0.0)])
 
-    def _reindex(self) -> None:
-        self._t0s = [s.t0 for s in self.segments]
-        self.max_speed = max(s.speed for s in self.segments)
+    @classmethod
+    def planned(cls, plan: Plan, max_speed: float) -> "Trajectory":
+        """A trajectory whose legs ``plan`` computes as they are needed (see :data:`Plan`);
+        ``max_speed`` is the fastest leg the plan will produce up to the run's horizon."""
+        self = cls.__new__(cls)
+        self._segs = next(plan)
+        self._plan = plan
+        self._t0s = []
+        self._commit()
+        self._extend(0.0)
+        self.max_speed = max_speed
         self._index = 0
-        self._current = self.segments[0]
+        self._current = self._segs[0]
+        self._next_t0 = self._t0s[1] if len(self._t0s) > 1 else math.inf
+        return self
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Every segment; a planned trajectory first runs its plan to the end."""
+        while self._plan is not None:
+            self._step()
+        return self._segs
+
+    def _commit(self) -> None:
+        """Index the segments that became final."""
+        final = len(self._segs) - (1 if self._plan is not None else 0)
+        t0s = self._t0s
+        segs = self._segs
+        for k in range(len(t0s), final):
+            t0s.append(segs[k].t0)
+
+    def _step(self) -> None:
+        try:
+            next(self._plan)  # type: ignore[arg-type]
+        except StopIteration:
+            self._plan = None
+        self._commit()
+
+    def _extend(self, t: float) -> None:
+        """Plan until a final segment starts after ``t``: then the segment in force at ``t``
+        and the time it ends are both final."""
+        t0s = self._t0s
+        while self._plan is not None and (not t0s or t0s[-1] <= t):
+            self._step()
+
+    def _reindex(self) -> None:
+        self._t0s = [s.t0 for s in self._segs]
+        self.max_speed = max(s.speed for s in self._segs)
+        self._index = 0
+        self._current = self._segs[0]
         self._next_t0 = self._t0s[1] if len(self._t0s) > 1 else math.inf
 
     def _seek(self, t: float) -> Segment:
+        if self._plan is not None:
+            self._extend(t)
         t0s = self._t0s
         n = len(t0s)
         i = self._index + 1
@@ -85,7 +144,7 @@ class Trajectory:
                 i = 0
         self._index = i
         self._next_t0 = t0s[i + 1] if i + 1 < n else math.inf
-        seg = self._current = self.segments[i]
+        seg = self._current = self._segs[i]
         return seg
 
     def position(self, t: float) -> Point:
@@ -113,15 +172,29 @@ class Trajectory:
             self._seek(t)
         return self._next_t0
 
+    def next_segment(self, seg: Segment) -> Segment | None:
+        """The segment that follows ``seg`` (one of this trajectory's), or None after the last:
+        the engine schedules one course change at a time with it."""
+        self.segment_at(seg.t0)
+        i = self._index
+        if self._segs[i] is not seg:
+            return None
+        self._extend(seg.t0)
+        return self._segs[i + 1] if i + 1 < len(self._t0s) else None
+
     def set_position(self, t: float, x: float, y: float) -> None:
         """Teleport the node to ``(x, y)`` at time ``t``; it stays there from then on.
 
         Everything the trajectory planned from ``t`` on is dropped (a UI drag or a test moving a
         node overrides the model)."""
         t = max(float(t), 0.0)
+        if self._plan is not None:
+            self._extend(t)  # every segment before t is final
+            self._plan = None
+        segs = self._segs
         keep = bisect_left(self._t0s, t)
-        del self.segments[keep:]
-        self.segments.append(Segment(t, float(x), float(y), 0.0, 0.0))
+        del segs[keep:]
+        segs.append(Segment(t, float(x), float(y), 0.0, 0.0))
         self._reindex()
 
     def __eq__(self, other: object) -> bool:
@@ -132,11 +205,40 @@ class Trajectory:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        first = self.segments[0]
+        first = self._segs[0]
+        planned = ", planned on demand" if self._plan is not None else ""
         return (
-            f"Trajectory({len(self.segments)} segments, start=({first.x0:.3f}, {first.y0:.3f}), "
-            f"max_speed={self.max_speed:.3f})"
+            f"Trajectory({len(self._t0s)} segments{planned}, start=({first.x0:.3f}, "
+            f"{first.y0:.3f}), max_speed={self.max_speed:.3f})"
         )
+
+
+def survey_max_speed(plan: Plan, horizon: float) -> float:
+    """The fastest segment ``plan`` produces up to ``horizon``, found by running it while
+    keeping only its last two segments (constant memory).
+
+    It stops at the first final segment that starts after ``horizon``: the models start moves
+    only before the horizon, and every later segment continues such a move (a bounce keeps the
+    speed) or stands still, so it cannot be faster than one already seen. The result equals the
+    maximum over a plan run to its end, which is what the spatial grid's cell size was always
+    derived from."""
+    fastest = 0.0
+    seen = 0
+    for segs in plan:
+        final = len(segs) - 1
+        for k in range(seen, final):
+            seg = segs[k]
+            speed = seg.speed
+            if speed > fastest:
+                fastest = speed
+            if seg.t0 > horizon:
+                return fastest
+        if final > 1:  # keep one final segment and the open one: a step may replace the latter
+            del segs[:final - 1]
+        seen = len(segs) - 1
+    for seg in segs[seen:]:
+        fastest = max(fastest, seg.speed)
+    return fastest
 
 
 def segment_boundaries(

@@ -145,18 +145,25 @@ class Simulation:
             node.call_protocol(hook, group)
 
     def _schedule_mobility(self) -> None:
+        """One pending course change per node, the next one scheduled when it fires, so the
+        heap never holds a whole run's legs. Each node keeps one reserved rank: its course
+        changes run, among events at the same instant, where scheduling them all now would."""
+        first = self.sched.reserve_order(self.n)
         for i, traj in enumerate(self.trajectories):
-            for seg in traj.segments:  # the first one too: the trace starts with every position
-                if seg.t0 <= self.duration:
-                    self.sched.call_at(seg.t0, self._moved, i, seg)
+            seg = traj.segment_at(0.0)  # the first one too: the trace starts with every position
+            self.sched.call_at_order(first + i, seg.t0, self._moved, i, seg, first + i)
 
-    def _moved(self, i: int, seg) -> None:
-        if self.trajectories[i].segment_at(seg.t0) is not seg:
+    def _moved(self, i: int, seg, order: int) -> None:
+        traj = self.trajectories[i]
+        if traj.segment_at(seg.t0) is not seg:
             return  # superseded by a manual move
         if self.bus.wants("node_moved"):
             self.bus.emit(self.sched.now, "node_moved", {  # full precision: the trace alone
                 "node": self.nodes[i].name, "x": seg.x0, "y": seg.y0,  # gives every position
                 "vx": seg.vx, "vy": seg.vy})
+        nxt = traj.next_segment(seg)
+        if nxt is not None and nxt.t0 <= self.duration:
+            self.sched.call_at_order(order, nxt.t0, self._moved, i, nxt, order)
 
     def _sample_links(self) -> None:
         now = self.sched.now
