@@ -1,11 +1,11 @@
 """Run the terminal UI so that it always ends, and says how.
 
-- Without a terminal on stdout the app runs headless: drawing into a pipe nobody reads would
-  block Textual's writer, and with it the app and every way to stop it.
+- Without a terminal to draw on the app runs headless. Textual draws on stderr; drawing into a
+  pipe nobody reads would block its writer, and with it the app and every way to stop it.
 - SIGTERM, SIGHUP and SIGINT ask the app to quit; its engine closes the view (a netns run tears
-  down its namespaces). If the app has not ended :data:`GRACE_S` later (a terminal nobody reads
-  can still block it), or at a second signal, the engine is stopped from here and the process
-  exits at once.
+  down its namespaces). If the command has not ended :data:`GRACE_S` later (a terminal nobody
+  reads can still block it), or at a second signal, the engine is stopped from here and the
+  process exits at once.
 - The exit status is the app's: 0 after `q`, 1 when it stopped on an error (Textual prints the
   traceback), 130 after a signal (as the rest of the CLI reports an interrupt).
 """
@@ -27,25 +27,33 @@ SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 def run_app(app: Any) -> int:
     """Run ``app`` (a MeshApp) to its end and return the command's exit status."""
-    headless = not sys.stdout.isatty()
+    headless = not _draws_on_a_terminal()
     if headless:
-        print("meshnet: stdout is not a terminal: the TUI runs headless until SIGTERM or "
-              "Ctrl-C", file=sys.stderr, flush=True)
+        print("meshnet: no terminal to draw on (stderr is not one): the TUI runs headless "
+              "until SIGTERM or Ctrl-C", file=sys.stderr, flush=True)
     stopper = _Stopper(app)
-    try:
-        with stopper.installed():
+    with stopper.installed():
+        try:
             app.run(headless=headless)
-    finally:
-        stopper.done.set()
-        _stop_engine(app)
-    if stopper.signalled:
-        print("meshnet: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if app.return_code:
-        print("meshnet: error: the terminal UI stopped on an error (traceback above)",
-              file=sys.stderr)
-        return EXIT_FAIL
-    return EXIT_OK
+        finally:
+            _stop_engine(app)
+        if stopper.signalled:
+            print("meshnet: interrupted", file=sys.stderr, flush=True)
+            status = EXIT_INTERRUPTED
+        elif app.return_code:
+            print("meshnet: error: the terminal UI stopped on an error (traceback above)",
+                  file=sys.stderr, flush=True)
+            status = EXIT_FAIL
+        else:
+            status = EXIT_OK
+        stopper.done.set()  # only now: the messages above can block on a full stderr too
+    return status
+
+
+def _draws_on_a_terminal() -> bool:
+    """Textual's Linux driver draws on stderr and reads keys from stdin."""
+    stream = sys.__stderr__
+    return stream is not None and stream.isatty()
 
 
 def _stop_engine(app: Any) -> None:
@@ -102,6 +110,9 @@ class _Stopper:
                 view.close()
         finally:
             try:
+                os.set_blocking(2, False)  # a full stderr must not hold the exit up
                 os.write(2, b"\nmeshnet: interrupted\n")
+            except OSError:
+                pass
             finally:
                 os._exit(EXIT_INTERRUPTED)
