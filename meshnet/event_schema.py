@@ -183,6 +183,7 @@ SMF, ODMRP = "smf", "odmrp"
 ZIGBEE = "zigbee"  # zigbee-tree and zigbee-mesh (protocols/zigbee)
 ZWAVE = "zwave"
 POWER = "power"  # mtpr, mmbcr and cmmbcr (protocols/power)
+ATTACKS = "attacks"  # attacker roles of [[attackers]] (protocols/attacks)
 
 _PROTOCOL: tuple[EventKind, ...] = (
     EventKind("route_discovery_started", "a source started a route discovery", (NODE, DST),
@@ -235,6 +236,27 @@ _PROTOCOL: tuple[EventKind, ...] = (
         _f("mode", str, "full (periodic dump) or incremental (triggered)"),
         _f("entries", int, "entries in the update, the sender's own included"),
     ), (DSDV,)),
+    EventKind("auth_failed", "a control message without a valid authentication tag was dropped", (
+        NODE,
+        _f("src", str, "address of the neighbour it came from"),
+        _f("reason", str, "missing (no trailer) or bad_tag (forged, tampered or another key)"),
+    ), (AODV, DSDV)),
+    EventKind("auth_replayed", "a correctly signed control message was dropped as a replay", (
+        NODE,
+        _f("src", str, "address of the neighbour it came from"),
+        _f("signer", str, "address of the node that signed it"),
+        _f("reason", str, "relayed (sent by another node than its signer), old_counter (not "
+                          "above the last counter accepted from the signer) or stale (older "
+                          "than the auth window)"),
+    ), (AODV, DSDV)),
+    EventKind("attack_started", "an attacker node switched to its malicious behaviour", (
+        NODE, _f("role", str, "blackhole, greyhole, rreq-flood or replay")), (ATTACKS,)),
+    EventKind("attack_forged", "an attacker sent a forged or replayed control message", (
+        NODE,
+        _f("role", str, "blackhole, greyhole, rreq-flood or replay"),
+        _f("message", str, "what it sent: rrep, update, rreq or replay"),
+        _f("dst", str, "the destination it lies about (the broadcast address for a replay)"),
+    ), (ATTACKS,)),
     EventKind("gpsr_perimeter", "a data packet entered or left perimeter mode at this node", (
         NODE,
         UID,

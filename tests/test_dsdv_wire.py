@@ -44,7 +44,8 @@ def test_empty_update_round_trips():
     (b"", "too short"),
     (b"\x01\x00\x00", "too short"),
     (b"\x02\x00\x00\x00", "version"),
-    (b"\x01\x02\x00\x00", "reserved"),
+    (b"\x01\x04\x00\x00", "reserved"),  # 0x02 is FLAG_AUTH
+    (b"\x01\x02\x00\x00", "authentication trailer"),  # FLAG_AUTH without the trailer
     (HAND_ASSEMBLED[:-1], "length"),
     (HAND_ASSEMBLED + b"\x00", "length"),
     (bytes([1, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 3, 2]), "disagree"),  # odd seqno, finite metric

@@ -23,6 +23,9 @@ ALLOWED = frozenset({
     "__future__", "abc", "bisect", "collections", "collections.abc", "dataclasses", "enum",
     "functools", "heapq", "ipaddress", "itertools", "math", "operator", "struct", "typing",
     "meshnet.protocol_api",
+    # authenticated control messages (protocols/auth.py): keyed digests are pure functions of
+    # their input, with no clock, randomness or I/O
+    "hashlib", "hmac",
 })
 
 

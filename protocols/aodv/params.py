@@ -39,6 +39,10 @@ class AodvParams:
     # RFC 3561 §6.13 after a start without persistent state (first boot or lost memory): stay out
     # of routing for delete_period. A restart with its sequence number kept never waits.
     reboot_wait: bool = False
+    # Authenticated control messages (docs/security.md): "" is off; 32+ hex digits are the HMAC
+    # key, any other string a passphrase hashed into one. Every node of the network needs the same.
+    auth_key: str = ""
+    auth_window: float = 2.0  # s: a signed message older than this is a replay (0: no window)
 
     def __post_init__(self) -> None:
         if self.link_detection not in LINK_DETECTION:
@@ -69,10 +73,10 @@ class AodvParams:
             if not getattr(self, name) > 0:
                 raise bad(name, "must be > 0")
         for name in ("my_route_timeout", "delete_period", "path_discovery_time",
-                     "net_traversal_time", "broadcast_jitter"):
+                     "net_traversal_time", "broadcast_jitter", "auth_window"):
             if not getattr(self, name) >= 0:
-                raise bad(name, "must be >= 0 (0: derived)" if name != "broadcast_jitter"
-                          else "must be >= 0")
+                raise bad(name, "must be >= 0" if name in ("broadcast_jitter", "auth_window")
+                          else "must be >= 0 (0: derived)")
         for name in ("allowed_hello_loss", "ttl_increment", "queue_len"):
             if not getattr(self, name) >= 1:
                 raise bad(name, "must be >= 1")

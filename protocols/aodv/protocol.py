@@ -65,6 +65,7 @@ from typing import Any
 from meshnet.protocol_api import (BROADCAST, DecodeError, DuplicateCache, Packet, Protocol,
                                   RequestQueue, Timers)
 
+from ..auth import MessageAuth, derive_key
 from . import wire
 from .neighbors import Neighbors
 from .params import AodvParams
@@ -121,6 +122,9 @@ class AODV(Protocol):
         self._wake_timer: Any = None
         self._last_broadcast = float("-inf")
         self._running = False
+        # authenticated control messages (docs/security.md); None: off, bytes as in RFC 3561
+        self._auth = (MessageAuth(derive_key(p.auth_key), ctx.address, self._memory, p.auth_window)
+                      if p.auth_key else None)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -207,6 +211,10 @@ class AODV(Protocol):
         if src == self.ctx.address:
             return  # our own broadcast echoed back
         msg = _decode(bytes(payload))
+        if self._auth is not None:
+            msg = self._authenticated(src, msg, bytes(payload))
+            if msg is None:
+                return
         if isinstance(msg, wire.RREQ):
             self._recv_rreq(src, msg)
         elif isinstance(msg, wire.RREP):
@@ -216,6 +224,19 @@ class AODV(Protocol):
             self._recv_rerr(src, msg)
         else:
             self._heard_from(src)  # RREP-ACK: we never ask for one; it still proves the link
+
+    def _authenticated(self, src: str, msg: wire.Message, data: bytes) -> wire.Message | None:
+        """The message without its authentication extension, or None (counted as an
+        ``auth_failed`` or ``auth_replayed`` event) when its trailer does not hold."""
+        body, trailer = wire.split_auth(msg, data)
+        verdict = self._auth.verify(src, body, trailer, self.ctx.now)
+        if verdict.ok:
+            return _decode(body[:-len(wire.AUTH_OPENING)])
+        if verdict.status == "replayed":
+            self.ctx.emit("auth_replayed", src=src, signer=verdict.signer, reason=verdict.reason)
+        else:
+            self.ctx.emit("auth_failed", src=src, reason=verdict.reason)
+        return None
 
     def _recv_rreq(self, src: str, msg: wire.RREQ) -> None:
         me, now, p = self.ctx.address, self.ctx.now, self.params
@@ -312,7 +333,7 @@ class AODV(Protocol):
         if hops > 255:
             return
         waiting = self._reboot_until is not None
-        if msg.ack_required and not waiting:
+        if msg.ack_required and not waiting and self._auth is None:  # an RREP-ACK cannot be signed
             self._send(src, wire.encode(wire.RREPAck()))
         entry = self.table.offer(msg.dst, src, hops, msg.dst_seq, now + msg.lifetime_ms / 1000)
         if entry is not None:
@@ -696,7 +717,7 @@ class AODV(Protocol):
     # --- sending ------------------------------------------------------------------------------
 
     def _send(self, next_hop: str, payload: bytes) -> None:
-        self.ctx.send(next_hop, payload)
+        self.ctx.send(next_hop, payload if self._auth is None else self._signed(payload))
 
     def _broadcast(self, payload: bytes, jitter: bool) -> None:
         delay = self.params.broadcast_jitter
@@ -707,7 +728,13 @@ class AODV(Protocol):
 
     def _broadcast_now(self, payload: bytes) -> None:
         self._last_broadcast = self.ctx.now
-        self.ctx.broadcast(payload)
+        self.ctx.broadcast(payload if self._auth is None else self._signed(payload))
+
+    def _signed(self, payload: bytes) -> bytes:
+        """``payload`` with the authentication extension appended, signed now (at send time, so
+        that a jittered broadcast carries the counter of the moment it leaves)."""
+        body = payload + wire.AUTH_OPENING
+        return body + self._auth.trailer(body, self.ctx.now)
 
     # --- introspection ------------------------------------------------------------------------
 

@@ -18,9 +18,11 @@
 A hello is an RREP whose destination and originator are the sender (RFC §6.9).
 
 After the fixed part a message may carry extensions (RFC 3561 §9: one-byte type, one-byte length,
-value; Wireshark shows them). meshnet uses one: :data:`EXT_TTL` carries the RREQ's remaining IP TTL, because the
-node context delivers control payloads without the IP header that would hold it. Its type is one RFC 3561
-leaves unassigned, so other implementations skip it as an unknown extension.
+value; Wireshark shows them). meshnet uses two: :data:`EXT_TTL` carries the RREQ's remaining IP TTL, because the
+node context delivers control payloads without the IP header that would hold it, and
+:data:`EXT_AUTH`, last in the message, carries the authentication trailer when the protocol's
+``auth_key`` is set (docs/security.md). Their types are ones RFC 3561 leaves unassigned, so other
+implementations skip them as unknown extensions.
 
 Reserved bits are sent as zero and, as RFC 3561 says, ignored on reception; ``strict=True`` makes
 the decoders reject them instead (for conformance checks).
@@ -36,6 +38,8 @@ from typing import Union
 
 from meshnet.protocol_api import DecodeError
 
+from ..auth import TRAILER_LEN
+
 RREQ_TYPE = 1
 RREP_TYPE = 2
 RERR_TYPE = 3
@@ -43,6 +47,8 @@ RREP_ACK_TYPE = 4
 
 EXT_HELLO_INTERVAL = 1  # RFC 3561 §9.1, value: 4-byte interval in ms
 EXT_TTL = 200  # meshnet: remaining TTL of a flooded RREQ, value: 1 byte
+EXT_AUTH = 201  # meshnet: authentication trailer (protocols/auth.py), value: 28 bytes, always last
+AUTH_OPENING = bytes([EXT_AUTH, TRAILER_LEN])  # the extension's type and length bytes
 
 _RREQ = struct.Struct("!BBBBI4sI4sI")
 _RREP = struct.Struct("!BBBB4sI4sI")
@@ -169,6 +175,17 @@ def _u32(value: int, what: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _ip(address: str) -> bytes:
     return ipaddress.IPv4Address(address).packed  # strict: rejects "10.1" and friends
+
+
+def split_auth(msg: Message, data: bytes) -> tuple[bytes, bytes | None]:
+    """``data`` (whose decoding is ``msg``) as (signed part, trailer): the signed part is
+    everything before the trailer, the opening bytes of the extension included; the message
+    itself is the signed part less those two bytes. Without an authentication extension last:
+    (data, None)."""
+    extensions = getattr(msg, "extensions", ())
+    if extensions and extensions[-1][0] == EXT_AUTH and len(extensions[-1][1]) == TRAILER_LEN:
+        return data[:-TRAILER_LEN], extensions[-1][1]
+    return data, None
 
 
 # --- decoding --------------------------------------------------------------------------------

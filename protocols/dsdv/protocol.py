@@ -28,9 +28,10 @@ from typing import Any
 
 from meshnet.protocol_api import BROADCAST, Packet, Protocol, ProtocolConfigError
 
+from ..auth import MessageAuth, derive_key
 from .queue import PacketQueue
 from .table import DsdvEntry, DsdvTable
-from .wire import INFINITY, Entry, Update, decode, encode
+from .wire import INFINITY, Entry, Update, decode, encode, split_auth
 
 START_JITTER = 1.0  # s: first full dump spread so that nodes started together do not collide
 PERIODIC_JITTER = 0.025  # s: added to each periodic interval (ns-3: 0..25 ms)
@@ -55,6 +56,10 @@ class DsdvParams:
     max_queue_len: int = 500  # packets buffered in all
     max_queued_per_dst: int = 5  # packets buffered per destination
     max_queue_time: float = 30.0  # s a buffered packet may wait
+    # Authenticated updates (docs/security.md): "" is off; 32+ hex digits are the HMAC key, any
+    # other string a passphrase hashed into one. Every node of the network needs the same.
+    auth_key: str = ""
+    auth_window: float = 2.0  # s: a signed update older than this is a replay (0: no window)
 
     def __post_init__(self) -> None:
         """Reject values that break the protocol: a zero period sends updates back to back (a
@@ -65,7 +70,8 @@ class DsdvParams:
                   ("weighted_factor", 0 <= self.weighted_factor <= 1, "must be in [0, 1]"),
                   ("holdtimes", self.holdtimes >= 1, "must be >= 1"),
                   ("route_aggregation_time", self.route_aggregation_time >= 0, "must be >= 0"),
-                  ("max_queue_time", self.max_queue_time >= 0, "must be >= 0"))
+                  ("max_queue_time", self.max_queue_time >= 0, "must be >= 0"),
+                  ("auth_window", self.auth_window >= 0, "must be >= 0"))
         for name, ok, why in checks:
             if not ok:
                 raise ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: {why}")
@@ -94,6 +100,9 @@ class DSDV(Protocol):
         self._own_changed = False
         self._periodic_timer: Any = None
         self._batch_timer: Any = None
+        # authenticated updates (docs/security.md); None: off, bytes as without authentication
+        self._auth = (MessageAuth(derive_key(self.params.auth_key), ctx.address, self._memory,
+                                  self.params.auth_window) if self.params.auth_key else None)
 
     @property
     def seqno(self) -> int:
@@ -148,11 +157,26 @@ class DSDV(Protocol):
             return  # own broadcast echo, or a dead node
         update = decode(payload)
         now = self.ctx.now
+        if self._auth is not None and not self._authentic(src, bytes(payload), now):
+            return
         self.neighbours[src] = now
         for entry in update.entries:
             self._consider(src, entry, now)
         if self._own_changed or self.table.has_changes():
             self._schedule_triggered()
+
+    def _authentic(self, src: str, data: bytes, now: float) -> bool:
+        """Whether the update's trailer holds; if not, an ``auth_failed`` or ``auth_replayed``
+        event says why and the update is ignored (the sender is not even a neighbour)."""
+        body, trailer = split_auth(data)
+        verdict = self._auth.verify(src, body, trailer, now)
+        if verdict.ok:
+            return True
+        if verdict.status == "replayed":
+            self.ctx.emit("auth_replayed", src=src, signer=verdict.signer, reason=verdict.reason)
+        else:
+            self.ctx.emit("auth_failed", src=src, reason=verdict.reason)
+        return False
 
     def _consider(self, src: str, adv: Entry, now: float) -> None:
         seqno = adv.seqno
@@ -319,7 +343,11 @@ class DSDV(Protocol):
         self._send(Update(False, tuple(entries)))
 
     def _send(self, update: Update) -> None:
-        self.ctx.broadcast(encode(update))
+        if self._auth is None:
+            self.ctx.broadcast(encode(update))
+        else:
+            body = encode(Update(update.full, update.entries, authenticated=True))
+            self.ctx.broadcast(body + self._auth.trailer(body, self.ctx.now))
         self.ctx.emit("update_sent", mode="full" if update.full else "incremental",
                       entries=len(update.entries))
 

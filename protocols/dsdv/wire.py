@@ -16,7 +16,11 @@ All fields are big-endian (network byte order)::
     |    Metric     |
     +-+-+-+-+-+-+-+-+
 
-- Flags: bit 0 (value 0x01) set = full dump, clear = incremental update; other bits must be 0.
+- Flags: bit 0 (value 0x01) set = full dump, clear = incremental update; bit 1 (0x02) set = a
+  28-byte authentication trailer follows the entries (signer address, counter, truncated
+  HMAC-SHA256 over every byte before it: see protocols/auth.py and docs/security.md); it is set
+  only when the protocol's ``auth_key`` is, so without a key the bytes are as before. Other bits
+  must be 0.
 - Metric: the sender's own hop count to the destination (0 for the sender itself); the receiver
   adds one. 255 (``INFINITY``) means unreachable.
 - A sequence number is even when originated by the destination and odd when a node that lost the
@@ -35,8 +39,11 @@ from dataclasses import dataclass
 
 from meshnet.protocol_api import DecodeError
 
+from ..auth import TRAILER_LEN
+
 VERSION = 1
 FLAG_FULL = 0x01
+FLAG_AUTH = 0x02
 INFINITY = 255
 MAX_ENTRIES = 0xFFFF
 
@@ -65,13 +72,16 @@ class Update:
 
     full: bool
     entries: tuple[Entry, ...]
+    authenticated: bool = False  # FLAG_AUTH: a trailer follows (appended by the sender's protocol)
 
 
 def encode(update: Update) -> bytes:
-    """Serialise ``update``; raises ValueError for values the format cannot carry."""
+    """Serialise ``update``; raises ValueError for values the format cannot carry. For an
+    authenticated update this is the signed part: the sender appends the trailer."""
     if len(update.entries) > MAX_ENTRIES:
         raise ValueError(f"too many entries for one update: {len(update.entries)}")
-    parts = [_HEADER.pack(VERSION, FLAG_FULL if update.full else 0, len(update.entries))]
+    flags = (FLAG_FULL if update.full else 0) | (FLAG_AUTH if update.authenticated else 0)
+    parts = [_HEADER.pack(VERSION, flags, len(update.entries))]
     for e in update.entries:
         _check_entry(e.seqno, e.metric, ValueError)
         parts.append(_ENTRY.pack(_packed(e.dst), e.seqno, e.metric))
@@ -94,17 +104,26 @@ def _decode(data: bytes) -> Update:
     version, flags, count = _HEADER.unpack_from(data, 0)
     if version != VERSION:
         raise DecodeError(f"unsupported DSDV version {version} (expected {VERSION})")
-    if flags & ~FLAG_FULL:
+    if flags & ~(FLAG_FULL | FLAG_AUTH):
         raise DecodeError(f"reserved DSDV flag bits set: 0x{flags:02x}")
-    expected = HEADER_SIZE + count * ENTRY_SIZE
+    end = HEADER_SIZE + count * ENTRY_SIZE
+    expected = end + (TRAILER_LEN if flags & FLAG_AUTH else 0)
     if len(data) != expected:
-        raise DecodeError(
-            f"DSDV update length {len(data)} does not match {count} entries ({expected} bytes)")
+        trailer = " and the authentication trailer" if flags & FLAG_AUTH else ""
+        raise DecodeError(f"DSDV update length {len(data)} does not match {count} entries"
+                          f"{trailer} ({expected} bytes)")
     entries = []
-    for i, (raw_dst, seqno, metric) in enumerate(_ENTRY.iter_unpack(data[HEADER_SIZE:])):
+    for i, (raw_dst, seqno, metric) in enumerate(_ENTRY.iter_unpack(data[HEADER_SIZE:end])):
         _check_entry(seqno, metric, DecodeError, index=i)
         entries.append(Entry(_dotted(raw_dst), seqno, metric))
-    return Update(bool(flags & FLAG_FULL), tuple(entries))
+    return Update(bool(flags & FLAG_FULL), tuple(entries), bool(flags & FLAG_AUTH))
+
+
+def split_auth(data: bytes) -> tuple[bytes, bytes | None]:
+    """A decodable update as (signed part, trailer); (data, None) when FLAG_AUTH is clear."""
+    if len(data) > TRAILER_LEN + 1 and data[1] & FLAG_AUTH:
+        return data[:-TRAILER_LEN], data[-TRAILER_LEN:]
+    return data, None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,5 +152,6 @@ def _check_entry(seqno: int, metric: int, exc: type[Exception], index: int | Non
                   f"(odd sequence numbers, and only they, carry metric {INFINITY})")
 
 
-__all__ = ["Entry", "Update", "encode", "decode", "INFINITY", "VERSION", "FLAG_FULL",
+__all__ = ["Entry", "Update", "encode", "decode", "split_auth", "INFINITY", "VERSION", "FLAG_FULL",
+           "FLAG_AUTH",
            "HEADER_SIZE", "ENTRY_SIZE"]
