@@ -280,7 +280,8 @@ class MetricsCollector:
         self.route_changes += 1
 
     def _died(self, t: float, kind: str, f: dict) -> None:
-        self.deaths.append(t)
+        if f["reason"] != "crash":  # a crash fault is an outage, not the end of a node's life
+            self.deaths.append(t)
 
     def result(self, live_uids: set[int], n_nodes: int, end: float | None = None
                ) -> dict[str, Any]:

@@ -609,7 +609,8 @@ class RadioChannel(Channel):
         bat = self.batteries[i] if self.batteries else None
         if bat is None:
             return 1.0
-        bat.remaining_j = max(self._left_j(i), 0.0)
+        left = self._left_j(i)
+        bat.remaining_j = left if left > _BATTERY_EMPTY_J else 0.0
         return bat.fraction
 
     def _left_j(self, i: int) -> float:
