@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .limits import MAX_DURATION, MAX_EXTENT, MAX_FLOWS, MIN_PERIOD
+
 BACKENDS = ("sim", "netns")
 MAX_NODES = 65534  # node i gets 10.99.x.y with x.y = i + 1
 MAX_UDP_PAYLOAD = 65507  # IPv4 (65535) - IP header (20) - UDP header (8)
 MAX_RATE = 100_000.0  # packets/s per flow
 PLACEMENTS = ("line", "grid", "ring", "uniform", "clusters", "file")
 TRAFFIC_KINDS = ("cbr", "poisson", "ns2-cbrgen")
+MAX_SEED = 2**63 - 1
+MAX_BATTERY_J = 1e12  # a grid-scale battery; a pair of AA cells holds ~2e4 J
+MAX_QUEUE = 1_000_000  # packets
+MAX_NESTING = 32  # arrays and tables inside each other (a scenario needs 4)
 
 
 class ScenarioError(ValueError):
@@ -40,6 +46,13 @@ def _pos(v: float) -> bool:
     return v > 0
 
 
+def _range(low: float, high: float, open_low: bool = False):
+    """A check for ``low <= v <= high`` (``low < v`` with ``open_low``)."""
+    if open_low:
+        return lambda v: low < v <= high
+    return lambda v: low <= v <= high
+
+
 def _capacities(v: Any) -> list:
     """``nodes.battery_j`` as a list: one capacity for every node, or one per node."""
     return v if isinstance(v, list) else [v]
@@ -47,7 +60,7 @@ def _capacities(v: Any) -> list:
 
 def _battery(v: Any) -> bool:
     return all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)
-               and b >= 0 for b in _capacities(v))
+               and 0 <= b <= MAX_BATTERY_J for b in _capacities(v))
 
 
 # section -> key -> (types, default, check, what is allowed)
@@ -55,35 +68,46 @@ NUM = (int, float)
 SCHEMA: dict[str, dict[str, tuple]] = {
     "scenario": {
         "name": (str, "default", None, "a string"),
-        "duration": (NUM, 60.0, _pos, "a number of seconds > 0"),
-        "seed": (int, 1, _nonneg, "an integer >= 0"),
+        "duration": (NUM, 60.0, _range(0, MAX_DURATION, open_low=True),
+                     f"seconds > 0 and <= {MAX_DURATION:g}"),
+        "seed": (int, 1, _range(0, MAX_SEED), f"an integer in 0..{MAX_SEED}"),
         "backend": (str, "sim", BACKENDS, "one of " + ", ".join(BACKENDS)),
         "description": (str, "", None, "a string"),
     },
     "area": {
-        "width": (NUM, 1000.0, _pos, "metres > 0"),
-        "height": (NUM, 1000.0, _pos, "metres > 0"),
+        "width": (NUM, 1000.0, _range(0, MAX_EXTENT, open_low=True),
+                  f"metres > 0 and <= {MAX_EXTENT:g}"),
+        "height": (NUM, 1000.0, _range(0, MAX_EXTENT, open_low=True),
+                   f"metres > 0 and <= {MAX_EXTENT:g}"),
     },
     "nodes": {
         "count": (int, 30, lambda v: 1 <= v <= MAX_NODES,
                   f"an integer in 1..{MAX_NODES} (the 10.99.0.0/16 address plan)"),
         "placement": (str, "uniform", PLACEMENTS, "one of " + ", ".join(PLACEMENTS)),
-        "spacing": (NUM, 100.0, _pos, "metres > 0"),
+        "spacing": (NUM, 100.0, _range(0, MAX_EXTENT, open_low=True),
+                    f"metres > 0 and <= {MAX_EXTENT:g}"),
         "file": (str, "", None, "a path to a GraphML or edge-list file"),
         "battery_j": ((int, float, list), 0.0, _battery,
-                      "joules >= 0 (0 = unlimited), or a list of them, one per node"),
-        "queue_len": (int, 50, _pos, "an integer >= 1 (interface queue, packets)"),
+                      f"joules in [0, {MAX_BATTERY_J:g}] (0 = unlimited), or a list of them, one "
+                      f"per node"),
+        "queue_len": (int, 50, _range(1, MAX_QUEUE),
+                      f"an integer in 1..{MAX_QUEUE} (interface queue, packets)"),
     },
     "radio": {
         "profile": (str, "wavelan", None, "a radio profile (see `meshnet radios`)"),
         "propagation": (str, "unit-disk", None,
                         "unit-disk, friis, two-ray, log-distance, outdoor or indoor"),
-        "tx_power": (NUM, math.nan, None, "dBm (default: the profile's)"),
-        "range": (NUM, 250.0, _pos, "metres > 0 (unit-disk only)"),
-        "delay": (NUM, 0.001, _nonneg, "seconds >= 0 (unit-disk per-hop delay)"),
-        "bitrate": (NUM, 2e6, _pos, "bits/s > 0 (unit-disk serialisation)"),
-        "exponent": (NUM, math.nan, None, "path-loss exponent (log-distance)"),
-        "sigma": (NUM, math.nan, None, "shadowing standard deviation in dB"),
+        "tx_power": (NUM, math.nan, _range(-100, 100),
+                     "dBm in [-100, 100] (default: the profile's; the profile's own levels "
+                     "apply too)"),
+        "range": (NUM, 250.0, _range(0, MAX_EXTENT, open_low=True),
+                  f"metres > 0 and <= {MAX_EXTENT:g} (unit-disk only)"),
+        "delay": (NUM, 0.001, _range(0, 3600), "seconds in [0, 3600] (unit-disk per-hop delay)"),
+        "bitrate": (NUM, 2e6, _range(1, 1e12), "bits/s in [1, 1e12] (unit-disk serialisation)"),
+        "exponent": (NUM, math.nan, _range(1, 8),
+                     "a path-loss exponent in [1, 8] (log-distance; 2 is free space)"),
+        "sigma": (NUM, math.nan, _range(0, 30),
+                  "a shadowing standard deviation in [0, 30] dB"),
         "mac": (bool, True, None, "true or false (false: no collisions/backoff)"),
         "shadowing": (str, "link", ("link", "frame"),
                       "link (one draw per link, held) or frame (a new draw per frame)"),
@@ -92,20 +116,24 @@ SCHEMA: dict[str, dict[str, tuple]] = {
     "protocol": {"name": (str, "aodv", None, "a registered protocol (see `meshnet protocols`)"),
                  "*": (_Any,)},
     "trace": {
-        "link_interval": (NUM, 1.0, _pos, "seconds > 0 between link up/down checks"),
+        "link_interval": (NUM, 1.0, _range(MIN_PERIOD, MAX_DURATION),
+                          f"seconds in [{MIN_PERIOD:g}, {MAX_DURATION:g}] between link up/down "
+                          f"checks"),
     },
 }
 
 TRAFFIC_SCHEMA: dict[str, tuple] = {
     "kind": (str, "cbr", TRAFFIC_KINDS, "one of " + ", ".join(TRAFFIC_KINDS)),
-    "flows": (int, 0, _nonneg, "an integer >= 0 (random source/destination pairs)"),
+    "flows": (int, 0, _range(0, MAX_FLOWS),
+              f"an integer in 0..{MAX_FLOWS} (random source/destination pairs)"),
     "pairs": (list, [], None, 'a list of [src, dst] node numbers or names, e.g. [[1, 10]]'),
     "rate": (NUM, 4.0, lambda v: 0 < v <= MAX_RATE, f"packets per second in (0, {MAX_RATE:g}]"),
     "size": (int, 64, lambda v: 1 <= v <= MAX_UDP_PAYLOAD,
              f"payload bytes in 1..{MAX_UDP_PAYLOAD} (one UDP datagram)"),
-    "start": (NUM, 0.0, _nonneg, "seconds >= 0"),
+    "start": (NUM, 0.0, _range(0, MAX_DURATION), f"seconds in [0, {MAX_DURATION:g}]"),
     "stop": (NUM, math.inf, _nonneg, "seconds >= 0 (default: end of run)"),
-    "jitter": (NUM, 1.0, _nonneg, "seconds >= 0: random start offset per flow"),
+    "jitter": (NUM, 1.0, _range(0, MAX_DURATION),
+               f"seconds in [0, {MAX_DURATION:g}]: random start offset per flow"),
     "ttl": (int, 64, lambda v: 1 <= v <= 255, "an integer in 1..255"),
     "file": (str, "", None, "a path to a traffic file written by ns-2's cbrgen "
              "(kind = 'ns2-cbrgen')"),
@@ -281,12 +309,18 @@ def load_scenario(spec: str | None = None, overrides: list[str] | None = None,
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{source}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: arrays or tables nested too deeply (at most "
+                            f"{MAX_NESTING} levels)") from None
     return scenario_from_dict(raw, source, overrides or [])
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``section.key=value`` -> (["section", "key"], value). The value is read as TOML when it
     parses (numbers, booleans, arrays, quoted strings) and as a bare string otherwise."""
+    if "\n" in text or "\r" in text:
+        raise ScenarioError(f"--set {_show(text)}: must be one line (a line break would add "
+                            f"TOML lines of its own)")
     if "=" not in text:
         raise ScenarioError(f"--set {text!r}: expected section.key=value")
     key, value = text.split("=", 1)
@@ -298,11 +332,51 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
+    except RecursionError:
+        raise ScenarioError(f"--set {_show(text)}: arrays nested too deeply (at most "
+                            f"{MAX_NESTING} levels)") from None
+    _check_structure(parsed, f"--set {_show(text)}", 1)
     return parts, parsed
+
+
+def _check_structure(value: Any, where: str, depth: int = 0) -> None:
+    """Reject what no scenario needs and later code could choke on: nesting deeper than
+    ``MAX_NESTING`` (recursion in copies and messages) and NUL characters (no path or name
+    holds one). Iterative, so any depth is safe to examine."""
+    stack = [(value, depth)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ScenarioError(f"{where}: {_show(item)} contains a NUL character")
+            continue
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if level >= MAX_NESTING:
+            raise ScenarioError(f"{where}: arrays or tables nested too deeply (at most "
+                                f"{MAX_NESTING} levels)")
+        stack.extend((child, level + 1) for child in children)
+
+
+def _show(value: Any) -> str:
+    """A value for an error message: its repr on one short line, for any value (a huge
+    integer has no decimal repr, a deep list none within the recursion limit)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"<a {value.bit_length()}-bit integer>"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
                        overrides: list[str] | None = None) -> Scenario:
+    _check_structure(raw, source)
     raw = copy.deepcopy(raw)
     parsed = [(parse_override(ov), ov) for ov in overrides or []]
     for (parts, value), _ in parsed:
@@ -366,7 +440,7 @@ def _apply_override(raw: dict, parts: list[str], value: Any, text: str) -> None:
         flows = raw.setdefault(parts[0], [])
         if isinstance(flows, dict):
             flows = raw[parts[0]] = [flows]
-        if len(parts) == 3 and parts[1].isdigit():
+        if len(parts) == 3 and parts[1].isascii() and parts[1].isdigit():
             idx = int(parts[1])
             if idx > len(flows):
                 raise ScenarioError(f"--set {text!r}: {parts[0]} has {len(flows)} entries")
@@ -402,17 +476,17 @@ def _validate_table(source: str, name: str, table: dict, schema: dict) -> Sectio
             raise ScenarioError(f"{source}: unknown key {name}.{key}; allowed: {allowed}")
         types, _default, check, what = spec
         if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+            raise ScenarioError(f"{source}: {name}.{key} = {_show(value)}: expected {what}")
         if not isinstance(value, types):
-            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+            raise ScenarioError(f"{source}: {name}.{key} = {_show(value)}: expected {what}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what} "
+            raise ScenarioError(f"{source}: {name}.{key} = {_show(value)}: expected {what} "
                                 f"(a finite number)")
         if isinstance(check, tuple):
             if value not in check:
-                raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+                raise ScenarioError(f"{source}: {name}.{key} = {_show(value)}: expected {what}")
         elif check is not None and not check(value):
-            raise ScenarioError(f"{source}: {name}.{key} = {value!r}: expected {what}")
+            raise ScenarioError(f"{source}: {name}.{key} = {_show(value)}: expected {what}")
         values[key] = value
     for key, spec in schema.items():
         if key != "*" and key not in values:
@@ -423,6 +497,10 @@ def _validate_table(source: str, name: str, table: dict, schema: dict) -> Sectio
 def _cross_checks(sc: Scenario) -> None:
     src = sc.source
     given = sc.raw.get("radio", {})
+    total = sum(t.flows for t in sc.traffic)
+    if total > MAX_FLOWS:
+        raise ScenarioError(f"{src}: traffic asks for {total} random flows in all; at most "
+                            f"{MAX_FLOWS}")
     if sc.radio.propagation == "unit-disk":
         if any(b > 0 for b in _capacities(sc.nodes.battery_j)):
             raise ScenarioError(f"{src}: nodes.battery_j needs a radio propagation model (energy "
