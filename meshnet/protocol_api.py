@@ -19,7 +19,9 @@ which groups the node's applications are members of.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import ipaddress
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -380,8 +382,22 @@ def multicast_id(packet: Packet, mode: str = "hash") -> bytes:
     return src + digest
 
 
-def _packed(address: str) -> bytes:
-    return bytes(map(int, address.split(".")))
+@functools.lru_cache(maxsize=4096)
+def ipv4_bytes(address: str) -> bytes:
+    """Dotted quad -> its 4 bytes, for wire formats; ValueError for anything else ("10.1",
+    "010.0.0.1", an int). Cached: messages repeat the same few addresses."""
+    if not isinstance(address, str):  # IPv4Address would take an int or 4 bytes too
+        raise ValueError(f"not an IPv4 address: {address!r}")
+    return ipaddress.IPv4Address(address).packed
+
+
+@functools.lru_cache(maxsize=4096)
+def ipv4_str(raw: bytes) -> str:
+    """4 bytes -> dotted quad (the inverse of :func:`ipv4_bytes`)."""
+    return "%d.%d.%d.%d" % (raw[0], raw[1], raw[2], raw[3])
+
+
+_packed = ipv4_bytes
 
 
 def build_params(protocol_cls: type[Protocol], values: dict[str, Any]) -> Any:

@@ -37,6 +37,7 @@ import struct
 from dataclasses import dataclass
 
 from meshnet.protocol_api import DecodeError, is_multicast
+from meshnet.protocol_api import ipv4_bytes as _packed, ipv4_str as _ip
 
 JOIN_QUERY, JOIN_REPLY = 1, 2
 _JQ = struct.Struct("!BBBB4sI4s4s")
@@ -67,17 +68,6 @@ class JoinReply:
     group: str
     sender: str
     entries: tuple[ReplyEntry, ...]
-
-
-def _ip(raw: bytes) -> str:
-    return "%d.%d.%d.%d" % (raw[0], raw[1], raw[2], raw[3])
-
-
-def _packed(address: str) -> bytes:
-    parts = address.split(".")
-    if len(parts) != 4:
-        raise ValueError(f"not an IPv4 address: {address!r}")
-    return bytes(int(p) for p in parts)
 
 
 def encode(msg: JoinQuery | JoinReply) -> bytes:

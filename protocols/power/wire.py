@@ -34,12 +34,12 @@ zero and ignored on reception. A message of the wrong length for its type is mal
 from __future__ import annotations
 
 import functools
-import ipaddress
 import struct
 from dataclasses import dataclass
 from typing import Union
 
 from meshnet.protocol_api import DecodeError
+from meshnet.protocol_api import ipv4_bytes as _ip
 
 RREQ_TYPE = 1
 RREP_TYPE = 2
@@ -129,11 +129,6 @@ def _i16(value: int) -> int:
     if not -0x8000 <= value <= 0x7FFF:
         raise ValueError(f"tx power {value} cdBm does not fit 16 bits")
     return value
-
-
-@functools.lru_cache(maxsize=4096)
-def _ip(address: str) -> bytes:
-    return ipaddress.IPv4Address(address).packed
 
 
 # --- decoding --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import struct
 from dataclasses import dataclass
 
 from meshnet.protocol_api import DecodeError
+from meshnet.protocol_api import ipv4_bytes as _packed, ipv4_str as _ip
 
 TYPE_HELLO = 1
 VERSION = 1
@@ -58,17 +59,6 @@ class Hello:
     validity: float  # seconds
     links: tuple[Link, ...]
     relay: bool = False
-
-
-def _ip(raw: bytes) -> str:
-    return "%d.%d.%d.%d" % (raw[0], raw[1], raw[2], raw[3])
-
-
-def _packed(address: str) -> bytes:
-    parts = address.split(".")
-    if len(parts) != 4:
-        raise ValueError(f"not an IPv4 address: {address!r}")
-    return bytes(int(p) for p in parts)
 
 
 def encode_hello(hello: Hello) -> bytes:

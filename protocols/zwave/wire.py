@@ -48,12 +48,11 @@ Decoders raise :class:`~meshnet.protocol_api.DecodeError` for anything malformed
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 from dataclasses import dataclass
 from typing import Union
 
 from meshnet.protocol_api import DecodeError
+from meshnet.protocol_api import ipv4_bytes as _ip
 
 from .params import MAX_NODE_ID, MAX_REPEATERS
 
@@ -436,11 +435,6 @@ def _read_route(raw: bytes, ends: tuple[int, ...]) -> Route:
 def _read_hop(hop: int, count: int) -> None:
     if hop > count + 1:
         raise DecodeError(f"Z-Wave hop index {hop} beyond the route (0..{count + 1})")
-
-
-@functools.lru_cache(maxsize=1024)
-def _ip(address: str) -> bytes:
-    return ipaddress.IPv4Address(address).packed
 
 
 def _addr(raw: bytes) -> str:
