@@ -30,7 +30,7 @@ import secrets
 import select
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from . import linux
 
@@ -100,8 +100,11 @@ class RunRecord:
                 self.starts[str(pid)] = start
         os.makedirs(REGISTRY_DIR, exist_ok=True)
         tmp = f"{self.path}.{os.getpid()}.{self.token or 'x'}.tmp"
+        # one C-encoded string of the fields as they are (asdict's deep copy and json.dump's
+        # piecemeal writes cost ~10 ms for 250 nodes, and a bring-up saves every 0.2 s)
+        text = json.dumps({f.name: getattr(self, f.name) for f in fields(self)})
         with open(tmp, "w") as fh:
-            json.dump(asdict(self), fh)
+            fh.write(text)
         os.replace(tmp, self.path)
         return True
 
