@@ -1,0 +1,108 @@
+"""Soak test of the namespace backend: a long emulation with flat memory.
+
+Runs ``meshnet emulate`` on ``broch`` grown to N nodes at Broch's density (AODV with link-layer
+feedback, random waypoint, CBR flows as real UDP) for the given time, samples the resident memory
+of the emulation process (which holds the channel thread and every node's protocol instance)
+every few seconds, and reports RSS at start (once every node is up) and end, the slope of a
+least-squares line through the samples of the second half, and the run's PDR. Afterwards it
+checks that no namespace of the run is left. Run as root:
+
+    .venv/bin/python benchmarks/netns_soak.py --nodes 250 --duration 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUN_NAME = "soak"
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def slope_mib_per_min(samples: list[tuple[float, float]]) -> float:
+    n = len(samples)
+    if n < 2:
+        return 0.0
+    mt = sum(t for t, _ in samples) / n
+    mr = sum(r for _, r in samples) / n
+    var = sum((t - mt) ** 2 for t, _ in samples)
+    return 60.0 * sum((t - mt) * (r - mr) for t, r in samples) / var if var else 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nodes", type=int, default=250)
+    ap.add_argument("--duration", type=float, default=600.0)
+    ap.add_argument("--flows", type=int, default=20)
+    ap.add_argument("--every", type=float, default=5.0, help="sampling period, s")
+    ap.add_argument("--json", metavar="FILE")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("netns_soak: needs root (network namespaces)", file=sys.stderr)
+        return 2
+    height = math.sqrt(args.nodes * 1500 * 300 / 50 / 5)
+    cmd = [sys.executable, "-m", "meshnet.cli", "emulate", "broch", "--name", RUN_NAME,
+           "--duration", str(args.duration), "--json",
+           "--set", f"nodes.count={args.nodes}",
+           "--set", f"area.width={round(5 * height)}", "--set", f"area.height={round(height)}",
+           "--set", f"traffic.0.flows={args.flows}", "--set", "traffic.0.jitter=10"]
+    load0 = os.getloadavg()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    samples: list[tuple[float, float]] = []
+    try:
+        while proc.poll() is None:
+            time.sleep(args.every)
+            r = rss_mib(proc.pid)
+            if r is not None:
+                samples.append((time.monotonic() - t0, r))
+        out, err = proc.communicate()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(30)
+        raise
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        print(f"netns_soak: the emulation failed ({proc.returncode}): "
+              f"{err.strip().splitlines()[-1] if err.strip() else 'no message'}", file=sys.stderr)
+        return 1
+    result = json.loads(out)
+    leftovers = [ns for ns in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                             text=True).stdout.split()
+                 if ns.startswith(f"mn-{RUN_NAME}")]
+    # the first samples cover the bring-up; "start" is the first sample after it
+    up_at = wall - args.duration
+    steady = [s for s in samples if s[0] >= up_at] or samples
+    second_half = [s for s in steady if s[0] >= up_at + args.duration / 2]
+    report = {
+        "nodes": args.nodes, "duration_s": args.duration, "wall_s": round(wall, 1),
+        "rss_start_mib": round(steady[0][1], 1), "rss_end_mib": round(steady[-1][1], 1),
+        "rss_max_mib": round(max(r for _, r in samples), 1),
+        "slope_second_half_mib_per_min": round(slope_mib_per_min(second_half), 3),
+        "samples": len(samples), "pdr": result.get("pdr"), "sent": result.get("sent"),
+        "delivered": result.get("delivered"), "load_start": load0, "load_end": os.getloadavg(),
+        "leftover_namespaces": leftovers,
+    }
+    print(json.dumps(report, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"report": report, "samples": samples}))
+    return 0 if not leftovers else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
