@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -43,7 +44,7 @@ def load_graph(path: str | os.PathLike) -> nx.Graph:
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise TopologyError(f"{source}: cannot read topology file: {reason}") from None
     if source.suffix.lower() in GRAPHML_SUFFIXES or text.lstrip().startswith("<"):
@@ -61,9 +62,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _read_graphml(source: Path) -> nx.Graph:
+    """The GraphML file as networkx reads it. networkx's warnings (port tags, keys without a
+    type) are about attributes positions do not use, so they stay off stderr; an XML
+    declaration naming an encoding Python does not know is an error like any other."""
     try:
-        raw = nx.read_graphml(source)
-    except (ParseError, nx.NetworkXError, ValueError, KeyError, TypeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = nx.read_graphml(source)
+    except (ParseError, nx.NetworkXError, ValueError, KeyError, TypeError, LookupError) as exc:
         raise TopologyError(f"{source}: not valid GraphML: {_first_line(exc)}") from None
     graph = nx.Graph()
     for node, attrs in raw.nodes(data=True):

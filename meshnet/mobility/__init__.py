@@ -28,7 +28,7 @@ Models (``MODEL_NAMES``) and their parameters (all optional unless marked):
     ``mean_speed`` (default 5), ``alpha`` (0..1, default 0.75; 0 = memoryless, 1 = straight line),
     ``interval`` (default 1), ``sigma_speed`` (m/s, default 1), ``sigma_dir`` (radians, default
     0.5), ``edge_margin`` (m, default 10 % of the shorter side), ``max_speed`` (default
-    ``mean_speed + 3 * sigma_speed``). Speed and heading are updated every interval as in Liang &
+    ``mean_speed + 3 * sigma_speed``, at most 1000). Speed and heading are updated every interval as in Liang &
     Haas; within ``edge_margin`` of a border the node's mean direction turns to point away from it
     (edge avoidance, Camp et al. 2002), and it reflects off the border itself.
 ``waypoints``
@@ -39,6 +39,10 @@ Models (``MODEL_NAMES``) and their parameters (all optional unless marked):
 ``ns2-trace``
     ``trace`` (required): path of an ns-2 ``setdest`` / BonnMotion ns-2 movement file, see
     :func:`parse_ns2_trace`. The trace's initial positions override the given ones.
+
+Speeds are at most ``meshnet.limits.MAX_SPEED`` (1000 m/s), times at most ``MAX_DURATION``
+(1e8 s); docs/scenarios.md lists every parameter's range. Random models plan their legs as time
+advances (see :mod:`.random_models`), so a long run holds only the legs it has reached.
 
 After the generated horizon (which reaches at least ``duration``) every node stands still, so
 positions are defined and inside the area for all ``t >= 0``; times before 0 give the start
@@ -59,7 +63,7 @@ from .motion import MIN_EXTENT
 from .ns2 import Ns2Move, ns2_trajectories, parse_ns2_trace
 from .params import check_area, check_initial, is_number, model_parameters, resolve_params
 from .random_models import SPEED_FLOOR, gauss_markov, node_rng, random_walk, random_waypoint
-from .scripted import scripted_trajectory, waypoint_lists
+from .scripted import check_waypoint_speeds, scripted_trajectory, waypoint_lists
 from .trajectory import Segment, Trajectory, segment_boundaries
 
 __all__ = [
@@ -116,6 +120,8 @@ def build_trajectories(
         return [Trajectory.stationary(*start) for start in starts]
     if model == "waypoints":
         scripts = waypoint_lists(values["points"], len(starts), box)
+        for i, start in enumerate(starts):
+            check_waypoint_speeds(i, start, scripts.get(i, ()))
         return [scripted_trajectory(start, scripts.get(i, ())) for i, start in enumerate(starts)]
     builder = _RANDOM_MODELS[model]
     return [

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from meshnet.geometry import Area, Point, distance, inside
+from meshnet.limits import MAX_SPEED
 
 from .errors import MobilityError
 from .motion import PathBuilder
@@ -56,7 +57,7 @@ def _read_trace(text_or_path: str | os.PathLike) -> tuple[str, str]:
         path = Path(stripped)
     try:
         return (str(path), path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise MobilityError(f"{path}: cannot read trace: {reason}") from None
 
@@ -74,7 +75,8 @@ def parse_number(text: str, what: str, where: str,
 
 
 def _trace_node(text: str, where: str) -> int:
-    if not text.strip().isdigit():
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
         raise MobilityError(f"{where}: node index {text!r} is not a non-negative integer")
     return int(text)
 
@@ -145,6 +147,8 @@ def parse_ns2_trace(
             speed = parse_number(args[2], "speed", where)
             if speed < 0.0:
                 raise MobilityError(f"{where}: speed {speed:g} is negative")
+            if speed > MAX_SPEED:
+                raise MobilityError(f"{where}: speed {speed:g} is above {MAX_SPEED:g} m/s")
             moves.setdefault(node, []).append(Ns2Move(t, x, y, speed, where))
         else:
             raise MobilityError(

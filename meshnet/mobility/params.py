@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from meshnet.geometry import Area, Point, clamp, inside, is_number
 from meshnet.geometry import check_area as geometry_check_area
+from meshnet.limits import MAX_DURATION, MAX_EXTENT, MAX_SPEED
 
 from .errors import MobilityError
 
@@ -33,39 +34,44 @@ class _Param:
             return "per-node lists of [t, x, y]"
         if self.kind == "path":
             return "the path of an ns-2 movement trace"
-        if self.high != math.inf:
+        low = f"a number {'>' if self.strict_low else '>='} {_fmt(self.low)}"
+        if self.high == math.inf:
+            return low
+        if self.high <= 1.0:  # a fraction reads best as an interval
             return f"a number in [{_fmt(self.low)}, {_fmt(self.high)}]"
-        return f"a number {'>' if self.strict_low else '>='} {_fmt(self.low)}"
+        return f"{low} and <= {_fmt(self.high)}"
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-_POSITIVE = dict(low=0.0, strict_low=True)
-_STEP = dict(low=0.1)  # course changes more often than every 0.1 s only cost time
+_STEP = dict(low=0.1, high=MAX_DURATION)  # course changes more often than every 0.1 s only
+# cost time
+_SPEED = dict(high=MAX_SPEED)
+_TIME = dict(high=MAX_DURATION)
 
 _PARAMS: dict[str, dict[str, _Param]] = {
     "static": {},
     "random-waypoint": {
-        "min_speed": _Param(0.0),
-        "max_speed": _Param(20.0),
-        "pause": _Param(0.0),
+        "min_speed": _Param(0.0, **_SPEED),
+        "max_speed": _Param(20.0, **_SPEED),
+        "pause": _Param(0.0, **_TIME),
         "steady_state": _Param(False, kind="bool"),
     },
     "random-walk": {
-        "min_speed": _Param(0.0),
-        "max_speed": _Param(5.0),
+        "min_speed": _Param(0.0, **_SPEED),
+        "max_speed": _Param(5.0, **_SPEED),
         "interval": _Param(10.0, **_STEP),
     },
     "gauss-markov": {
-        "mean_speed": _Param(5.0),
+        "mean_speed": _Param(5.0, **_SPEED),
         "alpha": _Param(0.75, high=1.0),
         "interval": _Param(1.0, **_STEP),
-        "sigma_speed": _Param(1.0),
-        "sigma_dir": _Param(0.5),
-        "edge_margin": _Param(None, optional=True),
-        "max_speed": _Param(None, optional=True),
+        "sigma_speed": _Param(1.0, **_SPEED),
+        "sigma_dir": _Param(0.5, high=100.0),  # radians; the heading wraps
+        "edge_margin": _Param(None, optional=True, high=MAX_EXTENT),
+        "max_speed": _Param(None, optional=True, **_SPEED),
     },
     "waypoints": {"points": _Param((), kind="points")},
     "ns2-trace": {"trace": _Param(None, kind="path")},

@@ -21,6 +21,7 @@ from meshnet.geometry import (
     mean_distance_in_rectangle,
     wrap_angle,
 )
+from meshnet.limits import MAX_SPEED
 
 from .motion import MIN_EXTENT, PathBuilder, move_reflecting
 from .trajectory import Plan, Trajectory, survey_max_speed
@@ -169,7 +170,9 @@ def _gauss_markov_plan(rng: random.Random, start: Point, area: Area, duration: f
     mean_speed = p["mean_speed"]
     interval = p["interval"]
     margin = p["edge_margin"] if p["edge_margin"] is not None else 0.1 * min(area)
-    cap = p["max_speed"] if p["max_speed"] is not None else mean_speed + 3.0 * p["sigma_speed"]
+    cap = p["max_speed"]
+    if cap is None:
+        cap = min(mean_speed + 3.0 * p["sigma_speed"], MAX_SPEED)
     memory = math.sqrt(1.0 - alpha * alpha)
     x, y = start
     path = PathBuilder(x, y)

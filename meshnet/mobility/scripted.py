@@ -6,6 +6,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from meshnet.geometry import Area, Point, clamp, inside
+from meshnet.limits import MAX_SPEED
 
 from .motion import PathBuilder
 from .params import AREA_TOLERANCE, bad_value, is_number
@@ -56,6 +57,20 @@ def waypoint_lists(points: Any, count: int, area: Area) -> dict[int, Script]:
             previous = t
         result[index] = parsed
     return result
+
+
+def check_waypoint_speeds(index: int, start: Point, points: Script) -> None:
+    """Refuse a script that needs a node faster than ``MAX_SPEED`` (points a few nanoseconds
+    apart would give speeds that overflow to infinity)."""
+    t_prev, x_prev, y_prev = 0.0, start[0], start[1]
+    for j, (t, x, y) in enumerate(points):
+        if t > 0.0:
+            speed = math.hypot(x - x_prev, y - y_prev) / (t - t_prev)
+            if speed > MAX_SPEED:
+                raise bad_value(f"points[{index}][{j}]", [t, x, y],
+                                f"points reachable at <= {MAX_SPEED:g} m/s (this one needs "
+                                f"{speed:.3g} m/s)")
+        t_prev, x_prev, y_prev = t, x, y
 
 
 def scripted_trajectory(start: Point, points: Sequence[tuple[float, float, float]]) -> Trajectory:
