@@ -331,3 +331,15 @@ def test_the_shipped_faults_scenario_runs_and_reports_every_fault():
     assert partition["max_recovery_s"] >= 40.0  # cross traffic waited for the end
     assert drain["unrecovered_flows"] >= 1 and r["dead_nodes"] == 1
     assert not math.isnan(r["pdr"])
+
+
+def test_the_tui_log_shows_faults_starting_and_ending():
+    from meshnet.tui.log_format import EventFormatter
+    from meshnet.tui.view import CATEGORY_OF
+
+    _, events, _ = drive([Fault(0, "partition", 100.0, 160.0, line=("x", 750.0))],
+                         lambda i, t: (300.0 * i, 0.0))
+    fmt = EventFormatter({})
+    lines = [(t, fmt.entry(t, kind, f).text, CATEGORY_OF[kind]) for t, kind, f in events]
+    assert lines == [(100.0, "fault: partition x=750 from now", "nodes"),
+                     (160.0, "fault over: partition x=750", "nodes")]

@@ -42,6 +42,7 @@ NOUNS = {
     "route_discovery_started": "discoveries", "route_discovery_failed": "failed discoveries",
     "local_repair_started": "local repairs",
     "node_died": "deaths", "node_revived": "revivals",
+    "fault_started": "faults started", "fault_ended": "faults ended",
 }
 
 

@@ -48,6 +48,8 @@ class EventFormatter:
                                           f"{self.n(f.get('neighbor'))}"),
             "node_died": lambda f: f"{f['node']} died ({f.get('reason', '')})",
             "node_revived": lambda f: f"{f['node']} revived",
+            "fault_started": lambda f: f"fault: {f['label']} from now",
+            "fault_ended": lambda f: f"fault over: {f['label']}",
         }
 
     def n(self, address: object) -> str:

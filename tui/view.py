@@ -20,7 +20,7 @@ LOG_KINDS: dict[str, tuple[str, ...]] = {
                "route_discovery_started", "route_discovery_failed", "local_repair_started"),
     "control": ("rreq_sent", "rrep_sent", "rerr_sent", "ctrl_malformed"),
     "links": ("link_up", "link_down", "hello_link_lost"),
-    "nodes": ("node_died", "node_revived"),
+    "nodes": ("node_died", "node_revived", "fault_started", "fault_ended"),
 }
 ALL_LOG_KINDS = tuple(k for kinds in LOG_KINDS.values() for k in kinds)
 CATEGORY_OF = {k: cat for cat, kinds in LOG_KINDS.items() for k in kinds}
