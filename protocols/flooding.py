@@ -26,6 +26,9 @@ class Flooding(Protocol):
             if not self.cache_size >= 1:
                 raise ProtocolConfigError(f"protocol.cache_size = {self.cache_size!r}: must be "
                                           ">= 1 (packet ids remembered against duplicates)")
+            if not self.cache_size <= 10_000_000:
+                raise ProtocolConfigError(f"protocol.cache_size = {self.cache_size!r}: must be "
+                                          "<= 10000000")
 
     def __init__(self, ctx, params=None) -> None:
         super().__init__(ctx, params)

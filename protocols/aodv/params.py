@@ -10,6 +10,33 @@ from meshnet.protocol_api import ProtocolConfigError
 
 LINK_DETECTION = ("hello", "link-layer")
 
+MAX_TIME = 1e6  # s (11.6 days): 2x fits the RREP's 32-bit millisecond lifetime
+MAX_COUNT = 1_000_000  # packets in a queue, messages per second
+
+# name -> (lowest, highest, 0 means "derive it"); docs/protocols.md lists them
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "hello_interval": (0.01, 3600.0, False),
+    "allowed_hello_loss": (1, 255, False),
+    "active_route_timeout": (0.001, MAX_TIME, False),
+    "node_traversal_time": (1e-6, 60.0, False),
+    "net_diameter": (1, 255, False),
+    "rreq_retries": (0, 255, False),
+    "rreq_rate_limit": (0, MAX_COUNT, False),
+    "rerr_rate_limit": (0, MAX_COUNT, False),
+    "ttl_start": (1, 255, False),
+    "ttl_increment": (1, 255, False),
+    "ttl_threshold": (1, 255, False),
+    "timeout_buffer": (0, 255, False),
+    "my_route_timeout": (0.001, MAX_TIME, True),
+    "delete_period": (0.001, MAX_TIME, True),
+    "path_discovery_time": (0.001, MAX_TIME, True),
+    "net_traversal_time": (0.001, MAX_TIME, True),
+    "queue_len": (1, MAX_COUNT, False),
+    "queue_timeout": (0.001, MAX_TIME, False),
+    "broadcast_jitter": (0.0, 10.0, False),
+    "auth_window": (0.0, MAX_TIME, False),
+}
+
 
 @dataclass
 class AodvParams:
@@ -62,34 +89,28 @@ class AodvParams:
             setattr(self, name, round(getattr(self, name), 9))  # 2.8, not 2.8000000000000003
 
     def _check(self) -> None:
-        """Reject values that would stall or storm the protocol (a zero interval fires timers
-        back to back, a zero TTL increment repeats the first ring forever). Comparisons are
-        written so that NaN fails them too."""
+        """Reject values that would stall, storm or overflow the protocol: a zero interval
+        fires timers back to back, a zero TTL increment repeats the first ring forever, a huge
+        timeout overflows the RREP's 32-bit millisecond lifetime, a jitter beyond the hello
+        interval schedules the next hello before the current one. Every number has a range
+        (``RANGES``); comparisons are written so that NaN fails them too."""
         def bad(name: str, why: str) -> ProtocolConfigError:
             return ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: {why}")
 
-        for name in ("hello_interval", "active_route_timeout", "node_traversal_time",
-                     "queue_timeout"):
-            if not getattr(self, name) > 0:
-                raise bad(name, "must be > 0")
-        for name in ("my_route_timeout", "delete_period", "path_discovery_time",
-                     "net_traversal_time", "broadcast_jitter", "auth_window"):
-            if not getattr(self, name) >= 0:
-                raise bad(name, "must be >= 0" if name in ("broadcast_jitter", "auth_window")
-                          else "must be >= 0 (0: derived)")
-        for name in ("allowed_hello_loss", "ttl_increment", "queue_len"):
-            if not getattr(self, name) >= 1:
-                raise bad(name, "must be >= 1")
-        for name in ("rreq_retries", "rreq_rate_limit", "rerr_rate_limit", "timeout_buffer"):
-            if not getattr(self, name) >= 0:
-                raise bad(name, "must be >= 0")
-        for name in ("ttl_start", "ttl_threshold", "net_diameter"):
-            if not 1 <= getattr(self, name) <= 255:
-                raise bad(name, "must be in 1..255 (an IP TTL)")
+        for name, (low, high, zero_derives) in RANGES.items():
+            value = getattr(self, name)
+            if zero_derives and value == 0:
+                continue
+            if not low <= value <= high:
+                why = f"must be >= {low:g} and <= {high:g}"
+                raise bad(name, why + (" (0: derived)" if zero_derives else ""))
         if not self.ttl_start <= self.ttl_threshold <= self.net_diameter:
             raise ProtocolConfigError(
                 f"protocol.ttl_start ({self.ttl_start}) <= protocol.ttl_threshold "
                 f"({self.ttl_threshold}) <= protocol.net_diameter ({self.net_diameter}) must hold")
+        if not self.broadcast_jitter < self.hello_interval:
+            raise bad("broadcast_jitter", f"must be < protocol.hello_interval "
+                                          f"({self.hello_interval:g} s)")
 
     @property
     def enable_hello(self) -> bool:

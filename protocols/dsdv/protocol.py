@@ -63,18 +63,22 @@ class DsdvParams:
 
     def __post_init__(self) -> None:
         """Reject values that break the protocol: a zero period sends updates back to back (a
-        control storm), a weight outside [0, 1] makes the settling average diverge. Comparisons
-        are written so that NaN fails them too."""
-        checks = (("periodic_update_interval", self.periodic_update_interval > 0, "must be > 0"),
-                  ("settling_time", self.settling_time >= 0, "must be >= 0"),
-                  ("weighted_factor", 0 <= self.weighted_factor <= 1, "must be in [0, 1]"),
-                  ("holdtimes", self.holdtimes >= 1, "must be >= 1"),
-                  ("route_aggregation_time", self.route_aggregation_time >= 0, "must be >= 0"),
-                  ("max_queue_time", self.max_queue_time >= 0, "must be >= 0"),
-                  ("auth_window", self.auth_window >= 0, "must be >= 0"))
-        for name, ok, why in checks:
-            if not ok:
-                raise ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: {why}")
+        control storm), a weight outside [0, 1] makes the settling average diverge; every
+        number has a range (docs/protocols.md). Comparisons are written so that NaN fails them
+        too."""
+        ranges = (("periodic_update_interval", 0.01, 86400.0),
+                  ("settling_time", 0.0, 1e6),
+                  ("weighted_factor", 0.0, 1.0),
+                  ("holdtimes", 1, 1000),
+                  ("route_aggregation_time", 0.0, 3600.0),
+                  ("max_queue_len", 1, 1_000_000),
+                  ("max_queued_per_dst", 1, 1_000_000),
+                  ("max_queue_time", 0.0, 1e6),
+                  ("auth_window", 0.0, 1e6))
+        for name, low, high in ranges:
+            if not low <= getattr(self, name) <= high:
+                raise ProtocolConfigError(f"protocol.{name} = {getattr(self, name)!r}: must be "
+                                          f">= {low:g} and <= {high:g}")
 
 
 class DSDV(Protocol):

@@ -12,6 +12,7 @@ from meshnet.protocol_api import ProtocolConfigError
 PLANARIZATIONS = ("gabriel", "rng", "none")
 
 MAX_PERIMETER_HOPS = 255  # the header's one-byte counter
+MAX_TIME = 1e6  # s, the longest timeout (11.6 days)
 
 
 @dataclass
@@ -34,12 +35,14 @@ class GpsrParams:
             raise ProtocolConfigError(
                 f"protocol.planarization = {self.planarization!r}: allowed values are "
                 + ", ".join(repr(v) for v in PLANARIZATIONS))
-        if not self.beacon_interval > 0:  # written so that NaN fails too
-            raise bad("beacon_interval", "must be > 0")
+        # comparisons are written so that NaN fails them too
+        if not 0.01 <= self.beacon_interval <= 3600:  # shorter: beacons only cost airtime
+            raise bad("beacon_interval", "must be >= 0.01 and <= 3600")
         if not 0 <= self.beacon_jitter < 1:
             raise bad("beacon_jitter", "must be in [0, 1) (a fraction of beacon_interval)")
-        if not self.neighbor_timeout >= 0:
-            raise bad("neighbor_timeout", "must be >= 0 (0: 4.5 * beacon_interval)")
+        if not (self.neighbor_timeout == 0 or 0.001 <= self.neighbor_timeout <= MAX_TIME):
+            raise bad("neighbor_timeout",
+                      f"must be >= 0.001 and <= {MAX_TIME:g} (0: 4.5 * beacon_interval)")
         if not 1 <= self.max_perimeter_hops <= MAX_PERIMETER_HOPS:
             raise bad("max_perimeter_hops", f"must be in 1..{MAX_PERIMETER_HOPS}")
         if self.neighbor_timeout == 0:

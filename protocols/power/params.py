@@ -17,6 +17,29 @@ HOP_COSTS = ("supply", "radiated")
 CC2420_TX_MA = "0:17.4,-1:16.5,-3:15.2,-5:13.9,-7:12.5,-10:11.2,-15:9.9,-25:8.5"
 
 
+MAX_TIME = 1e6  # s, the longest timeout (11.6 days)
+MAX_COUNT = 1_000_000  # packets in a queue
+MIN_REFRESH = 0.1  # s: a shorter refresh would rediscover routes back to back
+# name -> (lowest, highest); docs/protocols.md lists them
+RANGES: dict[str, tuple[float, float]] = {
+    "margin_db": (0.0, 100.0),
+    "rx_current_ma": (0.0, 10_000.0),
+    "reply_wait": (0.0, 60.0),
+    "max_forwards": (1, 255),
+    "forward_jitter": (0.0, 60.0),
+    "net_diameter": (1, 255),
+    "discovery_timeout": (0.001, 3600.0),
+    "rreq_retries": (0, 32),  # the timeout doubles on each retry
+    "request_memory": (0.001, MAX_TIME),
+    "active_route_timeout": (0.001, MAX_TIME),
+    "refresh_interval": (0.0, MAX_TIME),
+    "queue_len": (1, MAX_COUNT),
+    "queue_timeout": (0.001, MAX_TIME),
+}
+MAX_DBM = 100.0  # |dBm| of a current table entry
+MAX_MA = 10_000.0  # mA of a current table entry
+
+
 @dataclass
 class PowerParams:
     # --- link power (what the previous hop needs, from the RSSI of its frame)
@@ -55,21 +78,11 @@ class PowerParams:
             raise bad("hop_cost", "allowed values are " + ", ".join(repr(v) for v in HOP_COSTS))
         if not (math.isfinite(self.sensitivity_dbm) and -200 < self.sensitivity_dbm < 50):
             raise bad("sensitivity_dbm", "must be a level in dBm (e.g. -95)")
-        for name in ("reply_wait", "forward_jitter", "refresh_interval", "margin_db",
-                     "rx_current_ma"):
-            if not getattr(self, name) >= 0:
-                raise bad(name, "must be >= 0")
-        for name in ("discovery_timeout", "request_memory", "active_route_timeout",
-                     "queue_timeout"):
-            if not getattr(self, name) > 0:
-                raise bad(name, "must be > 0")
-        for name in ("max_forwards", "queue_len"):
-            if not getattr(self, name) >= 1:
-                raise bad(name, "must be >= 1")
-        if not self.rreq_retries >= 0:
-            raise bad("rreq_retries", "must be >= 0")
-        if not 1 <= self.net_diameter <= 255:
-            raise bad("net_diameter", "must be in 1..255 (an 8-bit TTL)")
+        for name, (low, high) in RANGES.items():  # written so that NaN fails too
+            if not low <= getattr(self, name) <= high:
+                raise bad(name, f"must be >= {low:g} and <= {high:g}")
+        if 0 < self.refresh_interval < MIN_REFRESH:
+            raise bad("refresh_interval", f"must be 0 (off) or >= {MIN_REFRESH:g}")
         self.tx_table = parse_current_table(self.tx_current_ma)
 
     def tx_ma(self, dbm: float) -> float:
@@ -93,10 +106,11 @@ def parse_current_table(text: str) -> tuple[tuple[float, float], ...]:
     except ValueError:
         raise ProtocolConfigError(
             f"protocol.tx_current_ma = {text!r}: expected \"dBm:mA,dBm:mA,...\"") from None
-    if not points or not all(math.isfinite(p) and math.isfinite(i) and i >= 0
+    if not points or not all(-MAX_DBM <= p <= MAX_DBM and 0 <= i <= MAX_MA
                              for p, i in points.items()):
         raise ProtocolConfigError(
-            f"protocol.tx_current_ma = {text!r}: expected finite dBm:mA pairs, mA >= 0")
+            f"protocol.tx_current_ma = {text!r}: expected dBm:mA pairs with dBm in "
+            f"[-{MAX_DBM:g}, {MAX_DBM:g}] and mA in [0, {MAX_MA:g}]")
     return tuple(sorted(points.items()))
 
 
