@@ -122,6 +122,18 @@ _CORE: tuple[EventKind, ...] = (
         _f("next_hop", str, "next hop of the removed route (simulator only)", required=False),
         _f("metric", int, "metric of the removed route (simulator only)", required=False),
     )),
+    EventKind("run_started", "the run began: what a trace alone needs to show it again", (
+        _f("scenario", str, "scenario name"),
+        _f("protocol", str, "routing protocol"),
+        _f("seed", int, "random seed"),
+        _f("duration", float, "seconds the run lasts"),
+        _f("nodes", int, "number of nodes"),
+        _f("width", float, "area width in metres"),
+        _f("height", float, "area height in metres"),
+        _f("radio", str, "radio profile"),
+        _f("propagation", str, "propagation model"),
+        _f("backend", str, "sim or netns"),
+    )),
     EventKind("node_moved", "a node changed course or was moved by hand", (
         NODE,
         _f("x", float, "x position in metres, at full precision (not to be rounded)"),

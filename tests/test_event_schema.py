@@ -283,9 +283,15 @@ def _params(fn: ast.FunctionDef | ast.Lambda) -> list[str]:
 
 
 def _subscribed_kinds(tree: ast.AST) -> dict[str, frozenset[str]]:
-    """Handler name -> kinds, from ``bus.subscribe(self.handler, ("kind", ...))`` calls."""
+    """Handler name -> kinds, from ``bus.subscribe(self.handler, ("kind", ...))`` calls and from
+    dispatch tables ``{"kind": self.handler, ...}``."""
     out: dict[str, frozenset[str]] = {}
     for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                kind = _str(key) if key is not None else None
+                if kind in EVENTS and isinstance(value, ast.Attribute):
+                    out[value.attr] = out.get(value.attr, frozenset()) | {kind}
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "subscribe" and len(node.args) == 2
                 and isinstance(node.args[1], (ast.Tuple, ast.List))):

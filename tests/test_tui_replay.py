@@ -205,3 +205,14 @@ def test_seeking_does_not_reread_the_file(tmp_path):
         view.seek(t)
         assert view.picture(0, 0).now == t
     assert json.dumps(view.index.links_at(1.5)) == "[[0, 1]]"
+
+
+def test_the_replay_takes_area_duration_and_names_from_the_run_header(tmp_path):
+    from meshnet.cli import main as cli
+
+    trace = tmp_path / "run.jsonl"
+    assert cli(["run", "line", "--duration", "12", "--trace", str(trace)]) == 0
+    view = ReplayView(trace)
+    assert view.area == (2000.0, 100.0)      # the scenario's area, not the nodes' bounding box
+    assert view.duration == 12.0
+    assert view.protocol == "aodv" and view.scenario_name.startswith("line")

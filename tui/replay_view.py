@@ -36,11 +36,14 @@ class ReplayView:
     def __init__(self, path: str | Path, index: TraceIndex | None = None) -> None:
         ix = index if index is not None else TraceIndex(path)
         self.index = ix
-        self.scenario_name = Path(path).name
-        self.protocol = "replay"
-        self.radio = f"{ix.events} events"
-        self.area = ix.bounds()
-        self.duration = ix.end
+        head = ix.header
+        self.scenario_name = (f"{head['scenario']} ({Path(path).name})" if "scenario" in head
+                              else Path(path).name)
+        self.protocol = str(head.get("protocol", "replay"))
+        self.radio = (f"{head['radio']} · {ix.events} events" if "radio" in head
+                      else f"{ix.events} events")
+        self.area = ix.area()
+        self.duration = ix.duration()
         self.flows = tuple(FlowInfo(f.id, f.src, f.dst, f.start) for f in ix.flows)
         self.per_packet = bool(ix.frames.times) and not ix.has_routes
         addresses = {a: ix.names[i] for a, i in ix.node_of.items()}

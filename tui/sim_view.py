@@ -94,6 +94,7 @@ class SimView:
         self._next_sample = 1.0
         self._node_of = {n.name: n.index for n in self.sim.nodes}
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
+        self.sim.bus.subscribe(self._on_link_up, ("link_up",))
         self.meter = LinkMeter(self.sim)
         self.counters = NodeCounters(self.sim, self.meter)
         self._trail: FrameTrail | None = None
@@ -140,9 +141,10 @@ class SimView:
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
-        if kind == "link_up":
-            a, b = self._node_of[fields["a"]], self._node_of[fields["b"]]
-            self._link_since[(a, b) if a < b else (b, a)] = t
+
+    def _on_link_up(self, t: float, kind: str, fields: dict) -> None:
+        a, b = self._node_of[fields["a"]], self._node_of[fields["b"]]
+        self._link_since[(a, b) if a < b else (b, a)] = t
 
     # --- the selected flow's packets (per-packet protocols) --------------------------------
     def _on_sent(self, t: float, kind: str, fields: dict) -> None:
@@ -241,6 +243,7 @@ class SimView:
 
     def close(self) -> None:
         self.sim.bus.unsubscribe(self._on_event)
+        self.sim.bus.unsubscribe(self._on_link_up)
         self.meter.close()
 
     # --- packet animation ----------------------------------------------------------------------

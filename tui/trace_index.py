@@ -133,6 +133,7 @@ class TraceIndex:
         self.flow_delivered: dict[int, list[float]] = {}
         self.flows: list[TraceFlow] = []
         self.has_routes = False
+        self.header: dict = {}  # the run_started event: scenario, protocol, area, duration ...
         self.end = 0.0
         self.events = 0
         self._source_of: dict[int, int] = {}  # packet uid -> source node
@@ -182,10 +183,11 @@ class TraceIndex:
 
     def _read(self) -> None:
         handlers = {
+            "run_started": self._run_started,
             "node_moved": self._moved, "node_died": self._died, "node_revived": self._revived,
             "link_up": self._link, "link_down": self._link,
             "route_added": self._route, "route_changed": self._route,
-            "route_removed": self._route,
+            "route_removed": self._route_removed,
             "data_sent": self._data_sent, "data_delivered": self._data_delivered,
             "data_tx": self._data_tx, "data_dropped": self._data_dropped, "ctrl_tx": self._ctrl_tx,
         }
@@ -259,13 +261,18 @@ class TraceIndex:
         series.add(t, kind == "link_up")
 
     def _route(self, t: float, kind: str, f: dict) -> None:
+        self._route_row(t, f, (str(f["next_hop"]), f["metric"]))
+
+    def _route_removed(self, t: float, kind: str, f: dict) -> None:
+        self._route_row(t, f, None)
+
+    def _route_row(self, t: float, f: dict, row: tuple[str, int] | None) -> None:
         self.has_routes = True
         node = self.nodes[self._node(f["node"])]
         dst = str(f["dst"])
         series = node.routes.get(dst)
         if series is None:
             series = node.routes[dst] = Series()
-        row = None if kind == "route_removed" else (str(f["next_hop"]), f["metric"])
         series.add(t, row)
 
     def _data_sent(self, t: float, kind: str, f: dict) -> None:
@@ -368,6 +375,24 @@ class TraceIndex:
         """The last ``limit`` logged events with time <= t."""
         hi = bisect_right(self.log_times, t)
         return self.log[max(0, hi - limit):hi]
+
+    def _run_started(self, t: float, kind: str, f: dict) -> None:
+        self.header = f
+
+    def area(self) -> tuple[float, float]:
+        """The scenario's area when the trace says it (``run_started``), else :meth:`bounds`."""
+        w, h = self.header.get("width"), self.header.get("height")
+        if all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (w, h)):
+            return float(w), float(h)
+        return self.bounds()
+
+    def duration(self) -> float:
+        """The run's planned duration (``run_started``) unless the trace ends early because it
+        was cut short; else the time of the last event."""
+        d = self.header.get("duration")
+        if isinstance(d, (int, float)) and math.isfinite(d) and not self.warning:
+            return max(float(d), self.end)
+        return self.end
 
     def bounds(self) -> tuple[float, float]:
         """Width and height of the smallest area from (0, 0) holding every position."""

@@ -324,6 +324,12 @@ class Simulation:
         if self._started:
             return
         self._started = True
+        sc = self.scenario
+        self.bus.emit(0.0, "run_started", {
+            "scenario": sc.name, "protocol": sc.protocol.name, "seed": self.seed,
+            "duration": float(self.duration), "nodes": self.n, "width": float(sc.area.width),
+            "height": float(sc.area.height), "radio": sc.radio.profile,
+            "propagation": sc.radio.propagation, "backend": "sim"})
         self._schedule_traffic()
         self._schedule_membership()
         self._schedule_mobility()
