@@ -269,3 +269,13 @@ def test_a_scenario_is_an_ad_hoc_suite(tmp_path):
                                                               "dsdv:periodic_update_interval=5"}
     dsdv = next(j for j in jobs if j.raw["protocol"]["name"] == "dsdv")
     assert dsdv.raw["protocol"]["periodic_update_interval"] == 5
+
+
+def test_suites_with_others_leave_out_multicast_only_protocols():
+    from meshnet.bench.suite import load_suite
+
+    suite = load_suite("zigbee")
+    names = {v.name for v in suite.resolved_variants()}
+    assert {"zigbee-tree", "zigbee-mesh", "aodv"} <= names
+    assert not names & {"smf", "odmrp"}
+    assert any(n.startswith("smf: left out") for n in suite.notes)

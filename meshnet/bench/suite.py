@@ -180,7 +180,9 @@ class Suite:
             if name in listed or name in excluded:
                 continue
             try:
-                load_protocol(name)
+                if getattr(load_protocol(name), "multicast", False):  # SMF, ODMRP
+                    self.notes.append(f"{name}: left out, it routes multicast only")
+                    continue
                 _build(load_scenario(self.scenario, self.overrides, protocol=name))
             except UnknownProtocolError as e:
                 self.notes.append(f"{name}: left out ({e})")
