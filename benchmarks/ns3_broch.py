@@ -38,6 +38,7 @@ DATA_PORT_BASE = 9000          # flow i uses UDP port DATA_PORT_BASE + i
 SPEC_KEYS = ("protocol", "protocol_attributes", "seed", "duration_s", "area", "positions",
              "speed_min", "speed_max", "pause_s", "radio", "flows")
 RADIO_KEYS = ("frequency_hz", "tx_power_dbm", "antenna_height_m", "system_loss",
+              "tx_gain_db", "rx_gain_db",
               "decode_threshold_dbm", "cs_threshold_dbm", "rx_sensitivity_dbm",
               "noise_figure_db", "data_mode",
               "queue_packets", "range_m", "cs_range_m")
@@ -120,7 +121,7 @@ def _wifi_devices(ns, nodes, radio: dict):
     phy.SetChannel(channel.Create())
     for name, value in (("TxPowerStart", radio["tx_power_dbm"]),
                         ("TxPowerEnd", radio["tx_power_dbm"]),
-                        ("TxGain", 0.0), ("RxGain", 0.0),
+                        ("TxGain", radio["tx_gain_db"]), ("RxGain", radio["rx_gain_db"]),
                         ("RxNoiseFigure", radio["noise_figure_db"]),
                         ("RxSensitivity", radio["rx_sensitivity_dbm"]),
                         ("CcaEdThreshold", radio["cs_threshold_dbm"]),

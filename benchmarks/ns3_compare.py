@@ -205,6 +205,7 @@ def radio_spec(world) -> dict:
     return {
         "frequency_hz": profile.frequency_hz, "tx_power_dbm": tx,
         "antenna_height_m": prop.tx_height_m, "system_loss": prop.system_loss,
+        "tx_gain_db": prop.tx_gain_dbi, "rx_gain_db": prop.rx_gain_dbi,
         "decode_threshold_dbm": prop.rx_power_dbm(tx, rx_range),
         "cs_threshold_dbm": prop.rx_power_dbm(tx, cs_range),
         "rx_sensitivity_dbm": prop.rx_power_dbm(tx, cs_range) - NS3_YANS_WIDTH_DB,
@@ -358,9 +359,14 @@ def render_table(rows: list[dict], title: str):
         t.add_row(r["protocol"], f"{ns3_label(r['ns3_protocol'], r['ns3_attributes'])} "
                                  f"({r['relation']})",
                   f"{r['meshnet_cpu_s']:.2f}", f"{r['ns3_cpu_s']:.2f}", f"{r['ns3_run_cpu_s']:.2f}",
-                  f"{r['ratio_cpu']:.1f}x", f"{r['ratio_run_cpu']:.1f}x", f"{r['ratio_wall']:.1f}x",
+                  times(r["ratio_cpu"]), times(r["ratio_run_cpu"]), times(r["ratio_wall"]),
                   f"{r['meshnet_pdr']:.3f}", f"{r['ns3_pdr']:.3f}")
     return t
+
+
+def times(ratio: float) -> str:
+    """A ratio as '12.3x', with two significant digits below 1 ('0.018x')."""
+    return f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2g}x"
 
 
 def ns3_label(protocol: str, attributes: dict) -> str:
@@ -479,7 +485,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from rich.console import Console
 
-    from meshnet.cli import atomic_output
     from meshnet.scenario import ScenarioError
 
     console = Console() if sys.stdout.isatty() else Console(width=170)
@@ -504,11 +509,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  {r['protocol']} vs ns-3 {other}: {r['note']}", highlight=False)
     console.print(f"end: {load_line()}", highlight=False)
     if args.json:
-        with atomic_output(args.json) as f:
-            json.dump({"scenario": SCENARIO, "flows": FLOWS, "duration_s": args.duration,
-                       "seeds": args.seeds, "load_start": load_start, "load_end": load_end,
-                       "cpu_count": os.cpu_count(), "range_checks": checks,
-                       "runs": rows, "means": means}, f, indent=1)
+        record = {"scenario": SCENARIO, "flows": FLOWS, "duration_s": args.duration,
+                  "seeds": args.seeds, "load_start": load_start, "load_end": load_end,
+                  "cpu_count": os.cpu_count(), "range_checks": checks,
+                  "runs": rows, "means": means}
+        try:
+            Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
+        except OSError as e:
+            print(f"ns3_compare.py: --json {args.json}: {e.strerror}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -110,6 +110,7 @@ def test_spec_radio_gives_ns3_meshnets_ranges_and_thresholds(aodv_spec):
         r["cs_threshold_dbm"])
     assert r["tx_power_dbm"] == 24.5 and r["frequency_hz"] == 914e6
     assert r["antenna_height_m"] == 1.5 and r["system_loss"] == 1.0
+    assert r["tx_gain_db"] == r["rx_gain_db"] == 0.0
     assert r["data_mode"] == "DsssRate2Mbps"
     assert r["noise_figure_db"] == pytest.approx(10.0)
     assert r["queue_packets"] == 50
@@ -275,6 +276,11 @@ def test_rows_give_ratios_and_average_over_seeds():
     assert mean["meshnet_cpu_s"] == 1.5 and mean["ns3_cpu_s"] == 13.0
     assert mean["meshnet_pdr"] == pytest.approx(0.8) and mean["ns3_pdr"] == pytest.approx(0.7)
     assert mean["protocol"] == "gpsr" and mean["note"] == rows[0]["note"]
+
+
+def test_ratios_keep_two_digits_when_small():
+    assert cmp.times(14.23) == "14.2x" and cmp.times(1.0) == "1.0x"
+    assert cmp.times(0.0178) == "0.018x" and cmp.times(0.5) == "0.5x"
 
 
 def test_range_check_verdict():
