@@ -15,11 +15,15 @@ so the two runs see different trajectories and need not deliver the same share o
 their PDRs are printed so one can see they do comparable work.
 
 ns-3's process time includes importing the bindings (seconds of CPU, parsing C++ headers);
-its ``Simulator::Run`` alone is reported too. A protocol ns-3 lacks is compared with a
-labelled ns-3 reference workload, never presented as the same protocol.
+its ``Simulator::Run`` alone is reported too. AODV is compared twice: with link-layer failure
+detection and no hellos (broch's setting; ns-3 EnableHello=false) and with 1 s hellos on both
+sides (``aodv-hello``, ns-3's default). A protocol ns-3 lacks is compared with a labelled ns-3
+reference workload, never presented as the same protocol; multicast and ZigBee/Z-Wave
+protocols are not compared (see NOT_COMPARED).
 
-Usage: python benchmarks/ns3_compare.py [--protocols aodv dsdv | all] [--seeds 1 2]
-       [--duration 200 | --quick] [--ns3-python PATH] [--json FILE] [--verify-range]
+Usage: python benchmarks/ns3_compare.py [--protocols aodv aodv-hello dsdv ... | all]
+       [--seeds 1 2] [--duration 200 | --quick] [--ns3-python PATH] [--json FILE]
+       [--verify-range]
 """
 
 from __future__ import annotations
