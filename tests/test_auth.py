@@ -245,3 +245,23 @@ def test_wireshark_decodes_signed_aodv_as_rfc3561_with_an_extension(tmp_path):
     # RREQ carries the TTL extension then ours; RREP ours (Wireshark lists RERR extensions not)
     assert by_type["1"] and all(r[1] == "200,201" and r[2] == "1,28" for r in by_type["1"])
     assert by_type["2"] and all(r[1] == "201" and r[2] == "28" for r in by_type["2"])
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+def test_meshnet_dsdv_dissector_shows_the_trailer_of_signed_updates(tmp_path):
+    from meshnet.wireshark import tshark_args
+
+    pcap = tmp_path / "dsdv.pcap"
+    subprocess.run(["meshnet", "run", "broch", "--duration", "20", "--set", "protocol.name=dsdv",
+                    "--set", "protocol.auth_key=s3cret", "--pcap", str(pcap), "--json"],
+                   check=True, capture_output=True, timeout=300)
+    out = subprocess.run(["tshark", "-n", *tshark_args(), "-r", str(pcap), "-Y", "meshnet.dsdv",
+                          "-T", "fields", "-e", "ip.src", "-e", "meshnet.dsdv.authenticated",
+                          "-e", "meshnet.dsdv.auth.signer", "-e", "meshnet.dsdv.auth.counter",
+                          "-e", "_ws.malformed", "-e", "_ws.lua.error"],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert len(rows) > 40
+    for src, authenticated, signer, counter, malformed, lua_error in rows:
+        assert (authenticated, signer, malformed, lua_error) == ("1", src, "", "")
+        assert 0 <= int(counter) <= 20_000_000  # microseconds into the 20 s run

@@ -1,8 +1,11 @@
 -- meshnet DSDV routing updates (protocols/dsdv/wire.py), UDP port 269.
 --
--- Header: version (1), flags (0x01 = full dump), entry count (uint16); then per entry the
--- destination IPv4 address, its sequence number (uint32) and the sender's metric (uint8, 255 =
--- unreachable). Odd sequence numbers, and only they, carry metric 255.
+-- Header: version (1), flags (0x01 = full dump, 0x02 = authenticated), entry count (uint16);
+-- then per entry the destination IPv4 address, its sequence number (uint32) and the sender's
+-- metric (uint8, 255 = unreachable). Odd sequence numbers, and only they, carry metric 255. An
+-- authenticated update ends with a 28-byte trailer: signer IPv4 address, counter (uint64) and
+-- HMAC-SHA256 tag truncated to 16 bytes (docs/security.md; the key is not known here, so the tag
+-- is shown, not checked).
 --
 -- Port 269 is IANA's MANET port, which Wireshark gives to PacketBB (RFC 5444). A PacketBB packet
 -- starts with version 0 and never has the low flag bits set, so its first byte is one of 0x00,
@@ -13,6 +16,8 @@ local common = require "meshnet_common"
 
 local VERSION = 1
 local FLAG_FULL = 0x01
+local FLAG_AUTH = 0x02
+local TRAILER_SIZE = 28
 local INFINITY = 255
 local HEADER_SIZE = 4
 local ENTRY_SIZE = 9
@@ -25,17 +30,23 @@ local f = {
     flags = ProtoField.uint8("meshnet.dsdv.flags", "Flags", base.HEX),
     full = ProtoField.bool("meshnet.dsdv.full", "Full dump", 8,
                            { "full dump of the table", "incremental update" }, FLAG_FULL),
+    auth = ProtoField.bool("meshnet.dsdv.authenticated", "Authenticated", 8,
+                           { "authentication trailer follows", "no trailer" }, FLAG_AUTH),
     flags_reserved = ProtoField.uint8("meshnet.dsdv.flags.reserved", "Reserved flags", base.HEX,
-                                      nil, 0xFE),
+                                      nil, 0xFC),
     count = ProtoField.uint16("meshnet.dsdv.count", "Entry count", base.DEC),
     entry = ProtoField.none("meshnet.dsdv.entry", "Entry"),
     dest = ProtoField.ipv4("meshnet.dsdv.dest", "Destination"),
     seqno = ProtoField.uint32("meshnet.dsdv.seqno", "Sequence number", base.DEC),
     metric = ProtoField.uint8("meshnet.dsdv.metric", "Metric", base.DEC),
     broken = ProtoField.bool("meshnet.dsdv.broken", "Broken route (odd sequence number)"),
+    trailer = ProtoField.none("meshnet.dsdv.auth", "Authentication trailer"),
+    signer = ProtoField.ipv4("meshnet.dsdv.auth.signer", "Signer"),
+    counter = ProtoField.uint64("meshnet.dsdv.auth.counter", "Counter", base.DEC),
+    tag = ProtoField.bytes("meshnet.dsdv.auth.tag", "HMAC-SHA256 tag (truncated)"),
 }
-proto.fields = { f.version, f.flags, f.full, f.flags_reserved, f.count, f.entry, f.dest, f.seqno,
-                 f.metric, f.broken }
+proto.fields = { f.version, f.flags, f.full, f.auth, f.flags_reserved, f.count, f.entry, f.dest,
+                 f.seqno, f.metric, f.broken, f.trailer, f.signer, f.counter, f.tag }
 
 local function dissect(tvb, pinfo, tree)
     local root = tree:add(proto, tvb())
@@ -53,22 +64,27 @@ local function dissect(tvb, pinfo, tree)
     local flags = tvb(1, 1):uint()
     local flags_item = root:add(f.flags, tvb(1, 1))
     flags_item:add(f.full, tvb(1, 1))
+    flags_item:add(f.auth, tvb(1, 1))
     flags_item:add(f.flags_reserved, tvb(1, 1))
-    if flags >= 2 then
+    if flags >= 4 then
         common.malformed(flags_item, ex, tvb(1, 1),
                          string.format("reserved DSDV flag bits set: 0x%02x", flags))
     end
     local full = flags % 2 == 1
+    local authenticated = math.floor(flags / 2) % 2 == 1
     local count = tvb(2, 2):uint()
     local count_item = root:add(f.count, tvb(2, 2))
-    local expected = HEADER_SIZE + count * ENTRY_SIZE
+    local entries_end = HEADER_SIZE + count * ENTRY_SIZE
+    local expected = entries_end + (authenticated and TRAILER_SIZE or 0)
     if tvb:len() ~= expected then
         common.malformed(count_item, ex, nil, string.format(
-            "DSDV update length %d does not match %d entries (%d bytes)", tvb:len(), count, expected))
+            "DSDV update length %d does not match %d entries%s (%d bytes)", tvb:len(), count,
+            authenticated and " and the authentication trailer" or "", expected))
     end
     local broken = 0
     local i = 0
-    while i < count and HEADER_SIZE + (i + 1) * ENTRY_SIZE <= tvb:len() do
+    local room = tvb:len() - (authenticated and TRAILER_SIZE or 0)
+    while i < count and HEADER_SIZE + (i + 1) * ENTRY_SIZE <= room do
         local at = HEADER_SIZE + i * ENTRY_SIZE
         local dest, seqno, metric = tvb(at, 4), tvb(at + 4, 4):uint(), tvb(at + 8, 1):uint()
         local entry = root:add(f.entry, tvb(at, ENTRY_SIZE))
@@ -92,10 +108,19 @@ local function dissect(tvb, pinfo, tree)
         end
         i = i + 1
     end
+    if authenticated and tvb:len() == expected then
+        local trailer = root:add(f.trailer, tvb(entries_end, TRAILER_SIZE))
+        trailer:add(f.signer, tvb(entries_end, 4))
+        trailer:add(f.counter, tvb(entries_end + 4, 8))
+        trailer:add(f.tag, tvb(entries_end + 12, 16))
+    end
     local info = string.format("%s, %s", full and "Full dump" or "Incremental update",
                                common.count(count, "entry", "entries"))
     if broken > 0 then
         info = info .. string.format(" (%d broken)", broken)
+    end
+    if authenticated then
+        info = info .. ", authenticated"
     end
     common.columns(pinfo, "DSDV", info)
     root:append_text(", " .. info)
@@ -105,11 +130,12 @@ end
 -- A complete, valid update: what the heuristic (other ports) accepts.
 local function looks_like(tvb)
     local n = tvb:len()
-    if n < HEADER_SIZE + ENTRY_SIZE or tvb(0, 1):uint() ~= VERSION or tvb(1, 1):uint() > 1 then
+    if n < HEADER_SIZE + ENTRY_SIZE or tvb(0, 1):uint() ~= VERSION or tvb(1, 1):uint() > 3 then
         return false
     end
     local count = tvb(2, 2):uint()
-    if n ~= HEADER_SIZE + count * ENTRY_SIZE then
+    local trailer = tvb(1, 1):uint() >= FLAG_AUTH and TRAILER_SIZE or 0
+    if n ~= HEADER_SIZE + count * ENTRY_SIZE + trailer then
         return false
     end
     for i = 0, count - 1 do
