@@ -1,8 +1,9 @@
 """The `meshnet` command line.
 
 Exit status: 0 success, 2 bad input (one line on stderr, never a traceback), 1 failure at run time.
-Output files are written to a temporary name and renamed at the end, so an error or Ctrl-C never
-leaves a half-written result.
+Output files appear only when the run succeeded, all of them or none, written as a plain open()
+would write them (see meshnet/outputs.py), so an error, Ctrl-C or a signal never leaves a
+half-written result.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import json
 import math
 import os
 import sys
-import tempfile
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from .outputs import Output, OutputError, run_outputs
 from .scenario import ScenarioError, load_scenario
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -29,48 +29,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
         raise UsageError(f"{self.prog}: {message}")
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | None, mode: str = "w") -> Iterator[Any]:
-    """Yield a file that appears at ``path`` only if the block completes.
-
-    Regular files (new or existing, also behind a symlink) are written to a temporary file beside
-    them and renamed at the end, with the permissions a normal ``open`` would give. Anything else
-    that exists at the path (``/dev/null``, a FIFO, ``/dev/stdout``) is written to directly and
-    never replaced."""
-    if path is None:
-        yield None
-        return
-    real = Path(os.path.realpath(path))
-    if real.is_dir():
-        raise UsageError(f"{path}: is a directory")
-    if real.exists() and not real.is_file():
-        try:
-            f = open(real, mode)
-        except OSError as e:
-            raise UsageError(f"{path}: cannot write: {e.strerror}") from None
-        with f:
-            yield f
-        return
-    parent = real.parent
-    if not parent.is_dir():
-        raise UsageError(f"{path}: directory {Path(path).parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=parent)
-    except OSError as e:
-        raise UsageError(f"{path}: cannot write: {e.strerror}") from None
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, mode) as f:
-            yield f
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _clean_json(value: Any) -> Any:
@@ -87,11 +45,62 @@ def _clean_json(value: Any) -> Any:
 # --- run ---------------------------------------------------------------------------------------
 def _scenario_from_args(args) -> Any:
     overrides = list(args.set or [])
+    protocol = getattr(args, "protocol", None)
+    if protocol is not None:
+        for text in overrides:
+            key, _, value = text.partition("=")
+            if key.strip() == "protocol.name" and value.strip().strip("'\"") != protocol:
+                raise UsageError(f"-p {protocol} and --set {text} name different protocols: "
+                                 f"give one of them")
     if getattr(args, "seed", None) is not None:
         overrides.append(f"scenario.seed={args.seed}")
     if getattr(args, "duration", None) is not None:
-        overrides.append(f"scenario.duration={args.duration}")
-    return load_scenario(args.scenario, overrides, protocol=getattr(args, "protocol", None))
+        overrides.append(f"scenario.duration={args.duration!r}")
+    return load_scenario(args.scenario, overrides, protocol=protocol)
+
+
+def _inputs(sc: Any) -> list[str]:
+    """Files a run reads, which no output may overwrite."""
+    paths = [] if sc.source.startswith("<") else [sc.source]
+    if sc.nodes.file:
+        paths.append(str(sc.resolve_path(sc.nodes.file)))
+    trace = sc.mobility.extra.get("trace")
+    if isinstance(trace, str) and trace:
+        paths.append(str(sc.resolve_path(trace)))
+    paths += [str(sc.resolve_path(t.file)) for t in sc.traffic if t.file]
+    return paths
+
+
+def print_results(text: str) -> None:
+    """Print the results; a stdout that cannot take them (``> /dev/full``) is one line, exit 2.
+    Stdout is then pointed at /dev/null, so the interpreter's last flush finds nothing to
+    complain about."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        raise UsageError(f"cannot write the results to stdout: {exc.strerror or exc}") from None
+
+
+def _summary_text(result: dict[str, Any]) -> str:
+    """The summary tables as the terminal would show them, as text (printed in one write)."""
+    import io
+
+    from rich.console import Console
+
+    from .report import print_summary
+
+    screen = Console()
+    buffer = io.StringIO()
+    print_summary(result, Console(file=buffer, force_terminal=screen.is_terminal,
+                                  color_system=screen.color_system, width=screen.width))
+    return buffer.getvalue()
 
 
 def cmd_run(args) -> int:
@@ -102,8 +111,9 @@ def cmd_run(args) -> int:
     if sc.scenario.backend != "sim":
         raise UsageError(f"{sc.source}: scenario.backend = {sc.scenario.backend!r}: "
                          f"`meshnet run` runs the simulator; use `meshnet emulate` for netns")
-    sim = Simulation(sc)
-    with atomic_output(args.trace) as trace_file, atomic_output(args.pcap, "wb") as pcap_file:
+    outputs = [Output("--trace", args.trace), Output("--pcap", args.pcap, binary=True)]
+    with run_outputs(outputs, _inputs(sc)) as (trace_file, pcap_file):
+        sim = Simulation(sc)
         if trace_file is not None:
             sim.bus.subscribe(TraceWriter(trace_file))
         if pcap_file is not None:
@@ -121,11 +131,10 @@ def cmd_run(args) -> int:
             result = sim.run()
         if pcap_file is not None:
             recorder.close()
-    if args.json:
-        print(json.dumps(_clean_json(result)))
-    else:
-        from .report import print_summary
-        print_summary(result)
+        if args.json:
+            print_results(json.dumps(_clean_json(result)) + "\n")
+        else:
+            print_results(_summary_text(result))
     return EXIT_OK
 
 
@@ -278,15 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _terminate(signum, frame) -> None:
-    """SIGTERM ends a run like Ctrl-C does: partial output files are removed."""
+    """SIGTERM, SIGHUP and SIGQUIT end a run like Ctrl-C does: no output file appears and no
+    temporary file stays behind."""
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     import signal
 
+    from .scheduler import SchedulerStalled
+
     with contextlib.suppress(ValueError):  # not in the main thread (e.g. called from a test)
-        signal.signal(signal.SIGTERM, _terminate)
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, _terminate)
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -296,9 +309,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return EXIT_USAGE
         return args.func(args)
-    except (UsageError, ScenarioError) as e:
+    except (UsageError, ScenarioError, OutputError) as e:
         print(f"meshnet: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except SchedulerStalled as e:
+        print(f"meshnet: error: {e}", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         print("meshnet: interrupted", file=sys.stderr)
         return 130

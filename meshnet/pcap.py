@@ -79,4 +79,8 @@ class PcapRecorder:
         self.frames += 1
 
     def close(self) -> None:
+        """Finish the file; a run without a single frame still gets the pcap header, so the
+        file is a valid, empty capture rather than zero bytes."""
+        if not self.writer.header_present:
+            self.writer.write_header(None)
         self.writer.flush()
