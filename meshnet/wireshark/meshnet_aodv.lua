@@ -15,7 +15,9 @@ local RREQ, RREP, RERR, RREP_ACK = 1, 2, 3, 4
 local FIXED = { [RREQ] = 24, [RREP] = 20, [RREP_ACK] = 2 }
 local RERR_HEAD, RERR_ITEM = 4, 8
 
-local proto, ex = common.proto("meshnet.aodv", "meshnet AODV extensions")
+local proto, ex = common.proto("meshnet.aodv", "meshnet AODV extensions", {
+    ttl_ignored = ProtoExpert.new("meshnet.aodv.ttl_ignored", "TTL extension not of 1 byte",
+                                  expert.group.PROTOCOL, expert.severity.WARN) })
 
 local f = {
     count = ProtoField.uint8("meshnet.aodv.extensions", "Extensions", base.DEC),
@@ -52,8 +54,9 @@ end
 local function add_value(item, kind, value, length)
     if kind == EXT_TTL then
         if length ~= 1 then
-            common.malformed(item, ex, value, string.format(
-                "TTL extension must carry 1 byte, carries %d", length))
+            -- not malformed: the decoder keeps it as an extension and reads no TTL from it
+            item:add_tvb_expert_info(ex.ttl_ignored, value, string.format(
+                "TTL extension of %d bytes: only a 1-byte one carries a TTL", length))
             return nil
         end
         item:add(f.ttl, value)
