@@ -44,6 +44,14 @@ DISSECTORS: tuple[Dissector, ...] = (
     Dissector("meshnet_gpsr.lua", "meshnet.gpsr", ("gpsr",),
               "beacons on UDP 61500; header as IPv4 option 158 (meshnet.gpsr.header)"),
     Dissector("meshnet_power.lua", "meshnet.power", ("mtpr", "mmbcr", "cmmbcr"), "UDP 6550"),
+    Dissector("meshnet_zigbee.lua", "meshnet.zigbee", ("zigbee-tree", "zigbee-mesh"),
+              "UDP 6360: NWK commands, ZDO, joins; data's NWK header as IPv4 option 222 "
+              "(meshnet.zigbee.header)"),
+    Dissector("meshnet_zwave.lua", "meshnet.zwave", ("zwave",),
+              "UDP 61501; data header as IPv4 option 158 of 5-9 bytes (meshnet.zwave.header)"),
+    Dissector("meshnet_smf.lua", "meshnet.smf", ("smf",), "HELLOs on UDP 61503"),
+    Dissector("meshnet_odmrp.lua", "meshnet.odmrp", ("odmrp",),
+              "Join Query and Join Reply on UDP 61504"),
 )
 
 

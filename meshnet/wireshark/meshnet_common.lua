@@ -118,4 +118,65 @@ function M.udp_heuristic(proto, looks_like, dissect)
     end)
 end
 
+-- The bytes (type, length, body) of the first IPv4 option of type `kind` in the IPv4 header
+-- `ip` (a TvbRange), or nil; a malformed option list (as Wireshark's IPv4 dissector also
+-- reports) yields nil. Per-packet protocol headers travel this way (meshnet/netns/ipopt.py).
+function M.ipv4_option(ip, kind)
+    if ip:len() < 21 then
+        return nil
+    end
+    local ihl = (ip(0, 1):uint() % 16) * 4
+    local i = 20
+    while i < ihl and i < ip:len() do
+        local this = ip(i, 1):uint()
+        if this == 0 then
+            return nil
+        elseif this == 1 then
+            i = i + 1
+        else
+            if i + 1 >= ihl or i + 1 >= ip:len() then
+                return nil
+            end
+            local length = ip(i + 1, 1):uint()
+            if length < 2 or i + length > ihl or i + length > ip:len() then
+                return nil
+            end
+            if this == kind then
+                return ip(i, length)
+            end
+            i = i + length
+        end
+    end
+    return nil
+end
+
+-- Registers `proto` as a post-dissector that calls `dissect(option, pinfo, tree)` with every
+-- IPv4 header's option of type `kind` (the whole option: type, length, body).
+function M.ipv4_option_postdissector(proto, kind, dissect)
+    local ip_field = Field.new("ip")
+    function proto.dissector(tvb, pinfo, tree)
+        for _, ip in ipairs({ ip_field() }) do
+            local range = ip.range
+            if range ~= nil then
+                local option = M.ipv4_option(range, kind)
+                if option ~= nil then
+                    dissect(option, pinfo, tree)
+                end
+            end
+        end
+    end
+    register_postdissector(proto)
+end
+
+-- IPv4 option 158 carries two headers: GPSR's (14 or 38 bytes) and Z-Wave's data header (5 to
+-- 9 bytes: 5 + at most 4 repeaters). A network runs one protocol and the lengths never meet, so
+-- the body's length says whose it is: Z-Wave's for 5 to 9 bytes, GPSR's otherwise.
+M.OPTION_158 = 0x9E
+M.ZWAVE_HEADER_MIN, M.ZWAVE_HEADER_MAX = 5, 9
+
+function M.option_158_is_zwave(option)
+    local size = option:len() - 2
+    return size >= M.ZWAVE_HEADER_MIN and size <= M.ZWAVE_HEADER_MAX
+end
+
 return M

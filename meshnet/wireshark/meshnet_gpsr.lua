@@ -8,12 +8,13 @@
 --     Lp.x, Lp.y, Lf.x, Lf.y, e0 tail IPv4, e0 head IPv4
 --
 -- Wireshark's IPv4 dissector shows option 158 as "Unknown"; the header is decoded by a
--- post-dissector that finds the option in the IPv4 header of every frame.
+-- post-dissector that finds the option in the IPv4 header of every frame. Z-Wave's data header
+-- travels as option 158 too: a body of 5 to 9 bytes is left to meshnet_zwave.lua.
 
 local common = require "meshnet_common"
 
 local PORT = 61500
-local IP_OPTION = 0x9E
+local IP_OPTION = common.OPTION_158
 local VERSION = 1
 local BEACON = 1
 local BEACON_SIZE = 12
@@ -104,36 +105,6 @@ local h = {
 header.fields = { h.option_type, h.option_length, h.version, h.mode, h.perimeter_hops, h.sender,
                   h.dest_x, h.dest_y, h.lp_x, h.lp_y, h.lf_x, h.lf_y, h.e0_tail, h.e0_head }
 
-local ip_field = Field.new("ip")
-
--- The option's bytes (type, length, body) in an IPv4 header, or nil; a malformed option list
--- (as Wireshark's IPv4 dissector also reports) yields nil.
-local function find_option(ip)
-    local ihl = (ip(0, 1):uint() % 16) * 4
-    local i = 20
-    while i < ihl and i < ip:len() do
-        local kind = ip(i, 1):uint()
-        if kind == 0 then
-            return nil
-        elseif kind == 1 then
-            i = i + 1
-        else
-            if i + 1 >= ihl or i + 1 >= ip:len() then
-                return nil
-            end
-            local length = ip(i + 1, 1):uint()
-            if length < 2 or i + length > ihl or i + length > ip:len() then
-                return nil
-            end
-            if kind == IP_OPTION then
-                return ip(i, length)
-            end
-            i = i + length
-        end
-    end
-    return nil
-end
-
 local function dissect_header(option, pinfo, tree)
     local root = tree:add(header, option)
     root:add(h.option_type, option(0, 1))
@@ -183,16 +154,9 @@ local function dissect_header(option, pinfo, tree)
     pinfo.cols.info:append(" [" .. info .. "]")
 end
 
-function header.dissector(tvb, pinfo, tree)
-    for _, ip in ipairs({ ip_field() }) do
-        local range = ip.range
-        if range ~= nil and range:len() > 20 then
-            local option = find_option(range)
-            if option ~= nil then
-                dissect_header(option, pinfo, tree)
-            end
-        end
+-- Option 158 is also Z-Wave's data header (5 to 9 bytes), decoded by meshnet_zwave.lua.
+common.ipv4_option_postdissector(header, IP_OPTION, function(option, pinfo, tree)
+    if not common.option_158_is_zwave(option) then
+        dissect_header(option, pinfo, tree)
     end
-end
-
-register_postdissector(header)
+end)
