@@ -42,7 +42,8 @@ DISSECTORS: tuple[Dissector, ...] = (
     Dissector("meshnet_dsdv.lua", "meshnet.dsdv", ("dsdv",),
               "UDP 269 (shared with PacketBB), and heuristically on other ports"),
     Dissector("meshnet_gpsr.lua", "meshnet.gpsr", ("gpsr",),
-              "beacons on UDP 61500; header as IPv4 option 158 (meshnet.gpsr.header)"),
+              "beacons on UDP 61500; header as IPv4 option 158 of 14 or 38 bytes "
+              "(meshnet.gpsr.header)"),
     Dissector("meshnet_power.lua", "meshnet.power", ("mtpr", "mmbcr", "cmmbcr"), "UDP 6550"),
     Dissector("meshnet_zigbee.lua", "meshnet.zigbee", ("zigbee-tree", "zigbee-mesh"),
               "UDP 6360: NWK commands, ZDO, joins; data's NWK header as IPv4 option 222 "
