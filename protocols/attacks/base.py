@@ -25,11 +25,11 @@ class Attacker:
     honest_per_packet: ClassVar[bool] = False  # the honest class routes per packet itself
 
     ctx: Any
+    attacking = False  # in the malicious phase now
+    _attack_over = False  # stopped: the phase never starts again on this instance
 
     def start(self) -> None:
         super().start()  # type: ignore[misc]
-        self.attacking = False
-        self._attack_over = False
         self.ctx.call_later(max(0.0, self.attack.start - self.ctx.now), self._begin_attack)
 
     def stop(self) -> None:
@@ -52,7 +52,7 @@ class Attacker:
         return False
 
     def forward(self, packet: Packet, prev_hop: str | None) -> str | None:
-        if prev_hop is not None and getattr(self, "attacking", False) and self.drops(packet):
+        if prev_hop is not None and self.attacking and self.drops(packet):
             self.ctx.drop(packet, self.drop_reason)
             return None
         if self.honest_per_packet:

@@ -27,13 +27,16 @@ DSDV_SEQ_JUMP = 1_000  # even; honest numbers grow by 2 per periodic update
 class BlackholeAODV(Attacker, AODV):
     drop_reason = "attack_blackhole"
 
+    def __init__(self, ctx, params=None) -> None:
+        super().__init__(ctx, params)
+        self._forged: dict[str, int] = {}  # destination -> the last sequence number claimed
+
     def drops(self, packet) -> bool:
         return True
 
     def _recv_rreq(self, src: str, msg: aodv_wire.RREQ) -> None:
         me = self.ctx.address
-        if not getattr(self, "attacking", False) or me in (msg.dst, msg.orig) \
-                or BROADCAST in (msg.dst, msg.orig):
+        if not self.attacking or me in (msg.dst, msg.orig) or BROADCAST in (msg.dst, msg.orig):
             super()._recv_rreq(src, msg)
             return
         self._heard_from(src)
@@ -47,25 +50,26 @@ class BlackholeAODV(Attacker, AODV):
 
     def _forged_seq(self, dst: str, asked: int) -> int:
         """Far above what the RREQ asked for, and never below an earlier lie about ``dst``."""
-        forged = getattr(self, "_forged", None)
-        if forged is None:
-            forged = self._forged = {}
         seq = (asked + AODV_SEQ_JUMP) & SEQ_MASK or 1
-        last = forged.get(dst)
+        last = self._forged.get(dst)
         if last is not None and not seq_newer(seq, last):
             seq = last
-        forged[dst] = seq
+        self._forged[dst] = seq
         return seq
 
 
 class BlackholeDSDV(Attacker, DSDV):
     drop_reason = "attack_blackhole"
 
+    def __init__(self, ctx, params=None) -> None:
+        super().__init__(ctx, params)
+        self._forged: dict[str, int] = {}  # destination -> the last sequence number claimed
+
     def drops(self, packet) -> bool:
         return True
 
     def _send(self, update: Update) -> None:
-        if not getattr(self, "attacking", False):
+        if not self.attacking:
             super()._send(update)
             return
         me = self.ctx.address
@@ -80,10 +84,7 @@ class BlackholeDSDV(Attacker, DSDV):
         self.ctx.emit("attack_forged", role=self.attack.role, message="update", dst=BROADCAST)
 
     def _forged_seq(self, dst: str, seqno: int) -> int:
-        forged = getattr(self, "_forged", None)
-        if forged is None:
-            forged = self._forged = {}
         seq = min((seqno + DSDV_SEQ_JUMP) & ~1, MAX_SEQNO & ~1)
-        seq = max(seq, forged.get(dst, 0))
-        forged[dst] = seq
+        seq = max(seq, self._forged.get(dst, 0))
+        self._forged[dst] = seq
         return seq

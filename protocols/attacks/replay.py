@@ -12,12 +12,15 @@ from .base import Attacker
 
 
 class Replay(Attacker):
+    def __init__(self, ctx, params=None) -> None:
+        super().__init__(ctx, params)
+        self._replays: set[bytes] = set()  # heard, not re-sent yet
+
     def on_control(self, src: str, payload: bytes) -> None:
-        if getattr(self, "attacking", False) and src != self.ctx.address:
+        if self.attacking and src != self.ctx.address:
             data = bytes(payload)
-            pending = self.__dict__.setdefault("_replays", set())
-            if data not in pending:
-                pending.add(data)
+            if data not in self._replays:
+                self._replays.add(data)
                 self.ctx.call_later(self.attack.delay, self._replay, data)
         super().on_control(src, payload)  # type: ignore[misc]
 
