@@ -21,52 +21,54 @@ import numpy as np
 
 
 class PositionTable:
-    """Numpy mirror of the current segment of every trajectory."""
+    """Numpy mirror of the current segment of every trajectory.
 
-    __slots__ = ("_tracks", "_x0", "_y0", "_vx", "_vy", "_t0", "_t1")
+    One row per node: ``x0, y0, vx, vy, t0`` of its segment, and apart the time the segment
+    ends. Rows are brought up to date all at once, only when time passes the earliest segment
+    end (or goes back), so a frame costs one gather and a few vector operations."""
+
+    __slots__ = ("_tracks", "_rows", "_t1", "_next_end", "_last_t")
 
     def __init__(self, trajectories: Sequence) -> None:
         n = len(trajectories)
         self._tracks = trajectories
-        self._x0 = np.zeros(n)
-        self._y0 = np.zeros(n)
-        self._vx = np.zeros(n)
-        self._vy = np.zeros(n)
-        self._t0 = np.full(n, math.inf)   # an empty row: every time is outside it
+        self._rows = np.zeros((n, 5))
+        self._rows[:, 4] = math.inf     # an empty row: every time is outside it
         self._t1 = np.full(n, -math.inf)
+        self._next_end = -math.inf      # earliest end of a row's segment
+        self._last_t = math.inf
 
     def invalidate(self, i: int | None = None) -> None:
         """Forget node ``i``'s row (every row with ``None``): its trajectory was changed."""
         if i is None:
-            self._t0.fill(math.inf)
+            self._rows[:, 4] = math.inf
             self._t1.fill(-math.inf)
         else:
-            self._t0[i] = math.inf
+            self._rows[i, 4] = math.inf
             self._t1[i] = -math.inf
+        self._next_end = -math.inf
 
-    def _refresh(self, stale: np.ndarray, t: float) -> None:
-        for i in stale.tolist():
+    def _refresh(self, t: float) -> None:
+        rows, t1 = self._rows, self._t1
+        for i in np.flatnonzero((t < rows[:, 4]) | (t >= t1)).tolist():
             track = self._tracks[i]
             seg = track.segment_at(t)
-            self._x0[i] = seg.x0
-            self._y0[i] = seg.y0
-            self._vx[i] = seg.vx
-            self._vy[i] = seg.vy
-            self._t0[i] = seg.t0
-            self._t1[i] = track.segment_end(t)
+            rows[i] = (seg.x0, seg.y0, seg.vx, seg.vy, seg.t0)
+            t1[i] = track.segment_end(t)
+        self._next_end = float(t1.min()) if len(t1) else math.inf
+        self._last_t = t
 
     def squared_distances(self, idx: np.ndarray, x: float, y: float, t: float) -> np.ndarray:
         """``(x_j - x)**2 + (y_j - y)**2`` at time ``t`` for every node index in ``idx``."""
-        t0 = self._t0[idx]
-        stale = (t < t0) | (t >= self._t1[idx])
-        if stale.any():
-            self._refresh(idx[stale], t)
-            t0 = self._t0[idx]
-        dt = t - t0
+        if t >= self._next_end or t < self._last_t:
+            self._refresh(t)
+        self._last_t = t
+        rows = self._rows[idx]
+        dt = t - rows[:, 4]
         if t < 0.0:  # as Trajectory.position: before time 0 a node is where it starts
             np.maximum(dt, 0.0, out=dt)
-        dx = self._x0[idx] + self._vx[idx] * dt - x
-        dy = self._y0[idx] + self._vy[idx] * dt - y
+        dx = rows[:, 0] + rows[:, 2] * dt - x
+        dy = rows[:, 1] + rows[:, 3] * dt - y
         return dx * dx + dy * dy
 
 
