@@ -280,6 +280,8 @@ def load_scenario(spec: str | None = None, overrides: list[str] | None = None,
     ``--set protocol.KEY=...`` overrides still apply to the new one.
     """
     spec = spec or "default"
+    if "\x00" in spec:
+        raise ScenarioError(f"{_show(spec)}: a scenario path cannot contain a NUL character")
     if protocol is not None:
         raw_overrides = list(overrides or [])
         base = load_scenario(spec)

@@ -193,6 +193,12 @@ def test_nul_in_a_file_path_is_one_line(capsys, tmp_path, table):
     assert_one_line_usage_error(code, err, "NUL")
 
 
+@pytest.mark.parametrize("spec", ["a\x00b.toml", "a\x00b"])
+def test_nul_in_the_scenario_path_is_one_line(capsys, spec):
+    code, _, err = run_cli(capsys, "run", spec)
+    assert_one_line_usage_error(code, err, "NUL")
+
+
 def test_nul_in_an_output_path_is_one_line(capsys):
     code, _, err = run_cli(capsys, "run", "line", "--trace", "/tmp/a\x00b")
     assert_one_line_usage_error(code, err, "--trace", "NUL")
