@@ -295,15 +295,16 @@ class NodeAgent:
             return
         station = self.runtime.channel.nodes[self.node.index]
         if tx_power_dbm is not None:
-            station.power_hints[payload] = self.runtime.plan.check_tx_power(tx_power_dbm)
+            station.power_hints.put(payload, self.runtime.plan.check_tx_power(tx_power_dbm))
         elif station.link_power and next_hop != BROADCAST:
             j = self.runtime.index_of.get(next_hop, -1)  # the power in force now, not at read
-            station.power_hints[payload] = station.link_power.get(j, station.tx_power)
+            station.power_hints.put(payload, station.link_power.get(j, station.tx_power))
         try:
             self.sock.sendto(payload, (next_hop, self.port))
             self.counters["control_sent"] += 1
         except OSError:
             self.counters["control_send_error"] += 1
+            station.power_hints.pop(payload)  # no frame will come for it
 
     def _on_udp(self) -> None:
         sock = self.sock
@@ -317,8 +318,8 @@ class NodeAgent:
             if src == self.address or not self.alive:
                 continue  # our own broadcast, looped back by the kernel
             self.counters["control_received"] += 1
-            self.rx_power_dbm = self.runtime.channel.nodes[self.node.index].rx_power.pop(
-                payload, None)
+            self.rx_power_dbm = self.runtime.channel.nodes[self.node.index].rx_power.take(
+                payload)
             try:
                 self.protocol.on_control(src, payload)
             except DecodeError as exc:

@@ -48,13 +48,13 @@ from meshnet.scheduler import Scheduler
 
 from .multicast import is_multicast_frame
 from .nodes import NodeNet, mac_of
+from .payload_book import PayloadBook
 from .plan import ETHERNET_HEADER, Plan
 
 BATCH = 256
 FRAME_MAX = 65536
 ETH_IPV4 = b"\x08\x00"
 ETH_ARP = b"\x08\x06"
-RX_POWER_KEPT = 4096  # received powers waiting for their agent (bounded if one never reads)
 ARP_REPLY_HEAD = b"\x00\x01\x08\x00\x06\x04\x00\x02"  # Ethernet/IPv4, 6/4 bytes, op 2
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,8 @@ class TapStation:
         self.tx_power = tx_power
         self.queue_len = queue_len
         self.link_power: dict[int, float] = {}       # neighbour index -> dBm (set by protocol)
-        self.power_hints: dict[bytes, float] = {}    # UDP payload -> dBm of one control send
-        self.rx_power: dict[bytes, float] = {}       # UDP payload -> RSSI of a control frame
+        self.power_hints = PayloadBook()   # UDP payload -> dBm of one control send
+        self.rx_power = PayloadBook()      # UDP payload -> RSSI of a control frame
 
     def on_frame(self, frame: Frame) -> None:
         ch = self.channel
@@ -151,10 +151,8 @@ class TapStation:
         if frame.kind == CTRL:  # the agent reads the RSSI when its socket gets the message
             dbm = ch.medium.rx_power_dbm(self.index)
             if dbm is not None:
-                if len(self.rx_power) > RX_POWER_KEPT:
-                    self.rx_power.clear()
                 ihl = (frame.payload[14] & 15) * 4
-                self.rx_power[frame.payload[22 + ihl:]] = dbm
+                self.rx_power.put(frame.payload[22 + ihl:], dbm)
         self.write(frame.payload)
 
     def write(self, frame: bytes) -> None:
@@ -352,7 +350,7 @@ class Channel:
                   and frame[16 + ihl:18 + ihl] == self.control_port):
                 kind = CTRL
                 if st.power_hints:
-                    power = st.power_hints.pop(frame[22 + ihl:], None)
+                    power = st.power_hints.pop(frame[22 + ihl:])
             elif j >= 0 and self.record_use:
                 self.used[(i, frame[26:34])] = frame
         if power is None and j >= 0 and st.link_power:

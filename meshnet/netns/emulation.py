@@ -541,6 +541,12 @@ class Emulation:
             out = dict(self.runtime.channel.counters)
             out["frames_in"] = self.runtime.channel.rx_frames
             out["frames_out"] = self.runtime.channel.tx_frames
+            # control messages the air delivered but the node's kernel dropped before its agent
+            # read them (a full socket buffer while the loop was behind)
+            unread = sum(st.rx_power.lost + st.rx_power.evicted
+                         for st in self.runtime.channel.nodes)
+            if unread:
+                out["control_unread"] = unread
             for agent in self.runtime.agents:
                 for k, v in agent.counters.items():
                     out[k] = out.get(k, 0) + v

@@ -6,16 +6,21 @@ kernel is written only when the next hop changes; metric, sequence number and ex
 the Python mirror (Linux keys routes by priority, so a changing metric would duplicate them).
 
 Protocols call ``add``/``remove`` synchronously from loop callbacks, while pyroute2's requests
-are coroutines on that same loop: changes are queued and one writer task per node applies them
-in order, so the kernel always ends in the state of the last call. Data a protocol forwards
-itself (``ctx.send_packet``) uses the mirror, so it never waits for the kernel.
+are coroutines on that same loop: changes are queued and one writer task per node applies them,
+so the kernel always ends in the state of the last call. The queue holds one pending change per
+destination (the newest wins) and the writer skips a change that leaves the kernel as it is (a
+route added and removed again before it was written): when the loop falls behind, a busy
+protocol's churn (AODV's reverse routes) folds into at most one request per destination instead
+of a backlog that grows without end (22,000 changes queued across 250 nodes after 30 s,
+before). Data a protocol forwards itself (``ctx.send_packet``) uses the mirror, so it never
+waits for the kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 from meshnet.protocol_api import Route
@@ -33,7 +38,8 @@ class KernelRoutes:
         self._loop = loop
         self._routes: dict[str, Route] = {}
         self._emit = on_event or (lambda kind, fields: None)
-        self._pending: deque[tuple[str, str | None]] = deque()  # (dst, next hop or None = delete)
+        self._pending: OrderedDict[str, str | None] = OrderedDict()  # dst -> hop (None: delete)
+        self._kernel: dict[str, str] = {}          # dst -> next hop the kernel has from us
         self._writer: asyncio.Task | None = None
         self.errors = 0
 
@@ -65,22 +71,27 @@ class KernelRoutes:
 
     # -- the kernel side -------------------------------------------------------------------------
     def _queue(self, dst: str, next_hop: str | None) -> None:
-        self._pending.append((dst, next_hop))
+        self._pending[dst] = next_hop  # a change still queued for dst is superseded
         if self._writer is None:
             self._writer = self._loop.create_task(self._write())
 
     async def _write(self) -> None:
+        pending, kernel = self._pending, self._kernel
         try:
-            while self._pending:
-                dst, next_hop = self._pending.popleft()
+            while pending:
+                dst, next_hop = pending.popitem(last=False)
+                if kernel.get(dst) == next_hop:
+                    continue  # the kernel already has it (or, for None, never had it)
                 try:
                     if next_hop is None:
+                        kernel.pop(dst, None)
                         await self._rt.route_delete(dst, 32)
                     else:
                         await self._rt.route_replace(
                             dst, 32, gateway=None if next_hop == dst else next_hop,
                             oif=self._oif)
-                except (NetlinkError, OSError) as exc:
+                        kernel[dst] = next_hop
+                except (NetlinkError, OSError) as exc:  # a failed replace keeps the old route
                     self.errors += 1
                     log.debug("route %s via %s: %s", dst, next_hop, exc)
         finally:
