@@ -216,3 +216,21 @@ def test_the_replay_takes_area_duration_and_names_from_the_run_header(tmp_path):
     assert view.area == (2000.0, 100.0)      # the scenario's area, not the nodes' bounding box
     assert view.duration == 12.0
     assert view.protocol == "aodv" and view.scenario_name.startswith("line")
+
+
+def test_faults_in_force_show_live_and_in_replay(tmp_path):
+    # scenarios/faults.toml: n3 and n4 crash 60-90 s, a partition at x=750 120-160 s
+    live = SimView(load_scenario("faults"))
+    seen = {}
+    for t in (50.0, 70.0, 100.0, 130.0, 165.0):
+        live.advance(t)
+        seen[t] = live.picture(0, 0).stats.faults
+    trace = tmp_path / "faults.jsonl"
+    assert main(["run", "faults", "--trace", str(trace)]) == 0
+    assert seen[50.0] == seen[100.0] == seen[165.0] == ()
+    assert len(seen[70.0]) == 1 and "@60s" in seen[70.0][0]
+    assert len(seen[130.0]) == 1 and "750" in seen[130.0][0] and "@120s" in seen[130.0][0]
+    replay = ReplayView(trace)
+    for t, want in seen.items():
+        replay.seek(t)
+        assert replay.picture(0, 0).stats.faults == want

@@ -20,6 +20,7 @@ LINK_PLAIN = "#5f87af"     # a link whose delivery is not known (replay: not in 
 LINK_SELECTED = "#ffffff"  # the link picked in the inspector
 SELECTED = "#ffffff"       # the selected node: black on white
 DEAD = "#808080"           # dead nodes (grey)
+FAULT = "#ff8700"          # scenario faults in force (status bar; orange)
 DATA_FRAME = "#ff87d7"     # packet animation: a data frame on its way (pink)
 CTRL_FRAME = "#d7af87"     # ... a control frame (tan, as control messages in the log)
 

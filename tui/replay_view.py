@@ -161,7 +161,8 @@ class ReplayView:
             overhead.append(float(count_until(ix.control, second)
                                   - count_until(ix.control, second - 1)))
         return Stats(count_until(ix.sent, now), count_until(ix.delivered, now),
-                     count_until(ix.control, now), tuple(pdr), tuple(overhead))
+                     count_until(ix.control, now), tuple(pdr), tuple(overhead),
+                     ix.faults_at(now))
 
     def _route(self, flow: int, now: float) -> tuple[tuple[int, ...], bool]:
         """Follow the forwarding tables from the flow's source, as the live view does."""

@@ -95,6 +95,9 @@ class SimView:
         self._node_of = {n.name: n.index for n in self.sim.nodes}
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
         self.sim.bus.subscribe(self._on_link_up, ("link_up",))
+        self._faults: dict[int, str] = {}  # [[faults]] entries in force: index -> label
+        self.sim.bus.subscribe(self._fault_started, ("fault_started",))
+        self.sim.bus.subscribe(self._fault_ended, ("fault_ended",))
         self.meter = LinkMeter(self.sim)
         self.counters = NodeCounters(self.sim, self.meter)
         self._trail: FrameTrail | None = None
@@ -138,6 +141,12 @@ class SimView:
         self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
         self._overhead.append(float(m.control_packets - self._last_control))
         self._last_control = m.control_packets
+
+    def _fault_started(self, t: float, kind: str, fields: dict) -> None:
+        self._faults[fields["fault"]] = f"{fields['label']} @{t:g}s"
+
+    def _fault_ended(self, t: float, kind: str, fields: dict) -> None:
+        self._faults.pop(fields["fault"], None)
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
@@ -310,7 +319,7 @@ class SimView:
         else:
             route, complete = self._route(flow)
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
-                      tuple(self._pdr), tuple(self._overhead))
+                      tuple(self._pdr), tuple(self._overhead), tuple(self._faults.values()))
         events = self._pending.drain()
         links = self.meter.qualities()
         fer = self.meter.fer

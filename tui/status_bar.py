@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, Sparkline, Static
 
+from .palette import FAULT
 from .view import Stats
 
 
@@ -38,6 +39,8 @@ class StatusBar(Horizontal):
         text = Text.from_markup(
             f"{state} [b]{now:7.1f}[/b]/{duration:g}s {speed}  [b]{protocol}[/b] {radio}\n"
             f"PDR [b]{pdr}[/b] {stats.delivered}/{stats.sent}  ctl {stats.control_packets}{load}")
+        if stats.faults:
+            text.append("  fault: " + ", ".join(stats.faults), style=f"bold {FAULT}")
         text.no_wrap = True  # a narrow terminal crops the line rather than pushing one out
         text.overflow = "ellipsis"
         self.text.update(text)

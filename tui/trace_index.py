@@ -133,6 +133,8 @@ class TraceIndex:
         self.flow_delivered: dict[int, list[float]] = {}
         self.flows: list[TraceFlow] = []
         self.has_routes = False
+        self.faults: list[list] = []  # [start, end (inf: still on), label] per fault
+        self._fault_at: dict[int, list] = {}
         self.header: dict = {}  # the run_started event: scenario, protocol, area, duration ...
         self.end = 0.0
         self.events = 0
@@ -190,6 +192,7 @@ class TraceIndex:
             "route_removed": self._route_removed,
             "data_sent": self._data_sent, "data_delivered": self._data_delivered,
             "data_tx": self._data_tx, "data_dropped": self._data_dropped, "ctrl_tx": self._ctrl_tx,
+            "fault_started": self._fault_started, "fault_ended": self._fault_ended,
         }
         logged = frozenset(ALL_LOG_KINDS)
         for lineno, t, kind, f in self._lines():
@@ -375,6 +378,21 @@ class TraceIndex:
         """The last ``limit`` logged events with time <= t."""
         hi = bisect_right(self.log_times, t)
         return self.log[max(0, hi - limit):hi]
+
+    def _fault_started(self, t: float, kind: str, f: dict) -> None:
+        entry = [t, math.inf, str(f["label"])]
+        self.faults.append(entry)
+        self._fault_at[f["fault"]] = entry
+
+    def _fault_ended(self, t: float, kind: str, f: dict) -> None:
+        entry = self._fault_at.pop(f["fault"], None)
+        if entry is not None:
+            entry[1] = t
+
+    def faults_at(self, t: float) -> tuple[str, ...]:
+        """Labels (with start times) of the faults in force at time ``t``."""
+        return tuple(f"{label} @{start:g}s" for start, end, label in self.faults
+                     if start <= t < end)
 
     def _run_started(self, t: float, kind: str, f: dict) -> None:
         self.header = f

@@ -85,6 +85,7 @@ class Stats:
     control_packets: int = 0
     pdr_history: tuple[float, ...] = ()
     overhead_history: tuple[float, ...] = ()
+    faults: tuple[str, ...] = ()  # scenario faults in force now, e.g. "partition x=750 @120s"
 
     @property
     def pdr(self) -> float | None:
