@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from meshnet import cli
 from meshnet.mobility.params import _PARAMS as MOBILITY_PARAMS
 from meshnet.registry import load_protocol
-from meshnet.scenario import SCHEMA, TRAFFIC_SCHEMA
+from meshnet.scenario import (
+    ATTACKER_SCHEMA,
+    FAULT_SCHEMA,
+    GROUP_SCHEMA,
+    SCHEMA,
+    TRAFFIC_SCHEMA,
+)
 
 RUN_SECONDS = 60  # wall-clock bound of one short run (1 simulated second, a handful of nodes)
 
@@ -42,6 +48,11 @@ def _keys() -> list[tuple[str, list[str]]]:
                 name = f"{section}.{key}"
                 keys.append((name, CONTEXT.get(name, [])))
     keys += [(f"traffic.0.{key}", []) for key in TRAFFIC_SCHEMA]
+    keys += [(f"groups.0.{key}", []) for key in GROUP_SCHEMA]
+    keys += [(f"faults.0.{key}", ["faults.0.kind=crash", "faults.0.at=0.5",
+                                  "faults.0.nodes=[2]"]) for key in FAULT_SCHEMA]
+    keys += [(f"attackers.0.{key}", ["attackers.0.role=blackhole", "attackers.0.nodes=[2]"])
+             for key in ATTACKER_SCHEMA]
     for model, params in MOBILITY_PARAMS.items():
         keys += [(f"mobility.{key}", [f"mobility.model={model}"]) for key in params]
     for proto in ("aodv", "dsdv", "gpsr", "mtpr", "cmmbcr", "flooding"):
@@ -70,7 +81,19 @@ scalars = st.one_of(
     st.sampled_from(["", "aodv", "\u00b2", "\u0661\u0662", "a\u0000b", "../../etc/passwd",
                      "/dev/full", "[", "x = 1"]),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4), max_leaves=12)
+# values a scenario might really hold, so that many runs go ahead and exercise the model
+plausible = st.one_of(
+    st.integers(min_value=0, max_value=12),
+    st.floats(min_value=0.0, max_value=12.0),
+    st.sampled_from(["log-distance", "friis", "frame", "link", "hello", "link-layer", "rng",
+                     "gabriel", "none", "radiated", "poisson", "crash", "blackhole", "zigbee",
+                     "239.1.1.1", "n2", "0:17.4,-25:8.5"]),
+    st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=3),
+)
+values = st.one_of(
+    plausible,
+    st.recursive(scalars, lambda inner: st.lists(inner, max_size=4), max_leaves=12),
+)
 nested = st.integers(min_value=30, max_value=3000).map(lambda d: "[" * d + "]" * d)
 
 
@@ -156,4 +179,4 @@ def test_every_key_is_fuzzed(key, context):
     """The list above covers every key the scenario schema, the mobility models and the
     shipped protocols know, so a new key is fuzzed the day it is added."""
     section = key.split(".")[0]
-    assert section in SCHEMA or section == "traffic"
+    assert section in SCHEMA or section in ("traffic", "groups", "faults", "attackers")
