@@ -6,7 +6,9 @@ without bound. These unit tests hold the structures that grew in long namespace 
 
 - the received powers the channel leaves for agents that never read them (their kernel dropped
   the datagram: a full socket buffer), and transmit power hints whose frame never came;
-- the kernel route changes queued while pyroute2's writer lags behind the protocol.
+- the kernel route changes queued while pyroute2's writer lags behind the protocol;
+- reads that allocate only what they return (``os.read(fd, 65536)`` left a 64 KiB hole in
+  malloc's heap after every frame or message that stayed alive).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 from meshnet.medium import CTRL, Frame
 from meshnet.netns.channel import TapStation
 from meshnet.netns.payload_book import DEFAULT_CAP, PayloadBook
+from meshnet.netns.readbuf import ReadBuffer
 from meshnet.netns.routes import KernelRoutes
 from meshnet.netns.rtnl import NetlinkError
 
@@ -208,3 +211,36 @@ def test_a_failed_replace_keeps_what_the_kernel_has():
     assert routes.errors == 1
     assert rt.table == {}
     assert rt.requests == 3
+
+
+# -- reads ---------------------------------------------------------------------------------------
+def test_reads_return_independent_exact_copies():
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    a.setblocking(False)
+    try:
+        reader = ReadBuffer()
+        os.write(w, b"first frame")
+        first = reader.read(r)
+        os.write(w, b"2nd")
+        second = reader.read(r)
+        assert (first, second) == (b"first frame", b"2nd")  # not a view of the buffer
+        assert type(first) is bytes
+        with pytest.raises(BlockingIOError):
+            reader.read(r)
+        b.send(b"control message")
+        payload, _address = reader.recvfrom(a)
+        os.write(w, b"x" * 30)
+        reader.read(r)
+        assert payload == b"control message"
+        with pytest.raises(BlockingIOError):
+            reader.recvfrom(a)
+        big = bytes(range(256)) * 200  # 51,200 bytes: whole
+        b.send(big)
+        assert reader.recvfrom(a)[0] == big
+    finally:
+        for fd in (r, w):
+            os.close(fd)
+        a.close()
+        b.close()

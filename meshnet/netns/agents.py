@@ -56,6 +56,7 @@ from . import ipopt, linux
 from .channel import Channel
 from .nodes import WLAN, NodeNet, mac_of
 from .plan import Plan
+from .readbuf import ReadBuffer
 from .routes import KernelRoutes
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,7 @@ class NodeAgent:
         sock = self.sock
         for _ in range(64):
             try:
-                payload, (src, _port) = sock.recvfrom(65535)
+                payload, (src, _port) = self.runtime.reader.recvfrom(sock)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -333,7 +334,7 @@ class NodeAgent:
         fd = self.node.tun_fd
         for _ in range(64):
             try:
-                raw = os.read(fd, 65536)
+                raw = self.runtime.reader.read(fd)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -423,6 +424,7 @@ class AgentRuntime:
         self.flow_uid = flow_uid
         world = getattr(plan, "world", None)
         self.membership: Membership = getattr(world, "membership", None) or Membership([])
+        self.reader = ReadBuffer()  # the agents' socket and TUN reads (all on this loop)
         self.agents: list[NodeAgent] = []
         if plan.protocol_cls is not None:
             self.agents = [NodeAgent(self, n, plan.protocol_cls, plan.protocol_params, plan.seed)

@@ -49,6 +49,7 @@ from meshnet.scheduler import Scheduler
 from .multicast import is_multicast_frame
 from .nodes import NodeNet, mac_of
 from .payload_book import PayloadBook
+from .readbuf import ReadBuffer
 from .plan import ETHERNET_HEADER, Plan
 
 BATCH = 256
@@ -197,6 +198,7 @@ class Channel:
         self.position_interval = position_interval
         self.t0 = loop.time() if start_time is None else start_time
         self.counters: Counter[str] = Counter()
+        self.reader = ReadBuffer(FRAME_MAX)
         self.rx_frames = 0  # frames read from TAPs
         self.tx_frames = 0  # frames written into TAPs
         port = getattr(plan.protocol_cls, "port", 0) if plan.protocol_cls else 0
@@ -298,13 +300,13 @@ class Channel:
     # -- hot path ------------------------------------------------------------------------------
     def _readable(self, i: int) -> None:
         fd = self.fds[i]
-        read = os.read
+        read = self.reader.read
         catch_up = self.sched.catch_up
         submit = self.submit
         n = 0
         for n in range(1, BATCH + 1):
             try:
-                frame = read(fd, FRAME_MAX)
+                frame = read(fd)
             except BlockingIOError:
                 n -= 1
                 break
