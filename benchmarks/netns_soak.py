@@ -4,8 +4,11 @@ Runs ``meshnet emulate`` on ``broch`` grown to N nodes at Broch's density (AODV 
 feedback, random waypoint, CBR flows as real UDP) for the given time, samples the resident memory
 of the emulation process (which holds the channel thread and every node's protocol instance)
 every few seconds, and reports RSS at start (once every node is up) and end, the slope of a
-least-squares line through the samples of the second half, and the run's PDR. Afterwards it
-checks that no namespace of the run is left. Run as root:
+least-squares line through the samples of the second half, the run's PDR, the machine's load
+average over the run (1-minute figure, sampled with the RSS) and how much the emulation had to
+drop because it could not keep up (``control_unread``: control messages the air delivered that
+a node's kernel dropped before its agent read them). Afterwards it checks that no namespace of
+the run is left. Run as root:
 
     .venv/bin/python benchmarks/netns_soak.py --nodes 250 --duration 600
 """
@@ -52,6 +55,10 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=5.0, help="sampling period, s")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
+    if args.nodes < 2 or not 0 < args.duration < math.inf or args.flows < 1 or args.every <= 0:
+        print("netns_soak: --nodes >= 2, --duration > 0, --flows >= 1 and --every > 0 please",
+              file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("netns_soak: needs root (network namespaces)", file=sys.stderr)
         return 2
@@ -61,16 +68,25 @@ def main() -> int:
            "--set", f"nodes.count={args.nodes}",
            "--set", f"area.width={round(5 * height)}", "--set", f"area.height={round(height)}",
            "--set", f"traffic.0.flows={args.flows}", "--set", "traffic.0.jitter=10"]
+    from meshnet.scenario import load_scenario
+    from meshnet.traffic import build_flows
+
+    overrides = [a for k, a in zip(cmd, cmd[1:]) if k == "--set"]
+    scenario = load_scenario("broch", overrides + [f"scenario.duration={args.duration}"])
+    flows = build_flows(scenario, [f"n{i}" for i in range(1, args.nodes + 1)])
+    expected = round(sum(max(f.stop - f.start, 0.0) * f.rate for f in flows))
     load0 = os.getloadavg()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[tuple[float, float]] = []
+    loads: list[float] = []
     try:
         while proc.poll() is None:
             time.sleep(args.every)
             r = rss_mib(proc.pid)
             if r is not None:
                 samples.append((time.monotonic() - t0, r))
+                loads.append(os.getloadavg()[0])
         out, err = proc.communicate()
     except KeyboardInterrupt:
         proc.terminate()
@@ -94,8 +110,15 @@ def main() -> int:
         "rss_start_mib": round(steady[0][1], 1), "rss_end_mib": round(steady[-1][1], 1),
         "rss_max_mib": round(max(r for _, r in samples), 1),
         "slope_second_half_mib_per_min": round(slope_mib_per_min(second_half), 3),
+        "slope_mib_per_min": round(slope_mib_per_min(steady), 3),
         "samples": len(samples), "pdr": result.get("pdr"), "sent": result.get("sent"),
-        "delivered": result.get("delivered"), "load_start": load0, "load_end": os.getloadavg(),
+        "sent_expected": expected,
+        "delivered": result.get("delivered"), "drops": result.get("drops"),
+        "control_unread": result.get("counters", {}).get("control_unread", 0),
+        "control_received": result.get("counters", {}).get("control_received", 0),
+        "load_start": load0, "load_end": os.getloadavg(),
+        "load_mean": round(sum(loads) / len(loads), 2) if loads else None,
+        "load_max": round(max(loads), 2) if loads else None,
         "leftover_namespaces": leftovers,
     }
     print(json.dumps(report, indent=1))
