@@ -72,19 +72,19 @@ def _inputs(sc: Any) -> list[str]:
 
 
 def print_results(text: str) -> None:
-    """Print the results; a stdout that cannot take them (``> /dev/full``) is one line, exit 2.
-    Stdout is then pointed at /dev/null, so the interpreter's last flush finds nothing to
-    complain about."""
+    """Print the results; a stdout that cannot take them (``> /dev/full``) is one line, exit 2,
+    and a reader that left (``| head``) is no error. Stdout is then pointed at /dev/null, so the
+    interpreter's last flush finds nothing to complain about."""
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except BrokenPipeError:
-        raise
     except OSError as exc:
         with contextlib.suppress(OSError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+        if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): not an error
+            return
         raise UsageError(f"cannot write the results to stdout: {exc.strerror or exc}") from None
 
 
