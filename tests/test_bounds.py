@@ -100,6 +100,36 @@ def test_trajectories_are_planned_as_time_advances(model, params):
     assert [t.segments for t in lazy] == whole
 
 
+def test_trajectories_shared_between_threads_plan_safely():
+    """A UI thread and an engine thread may both ask a planned trajectory for positions."""
+    import threading
+
+    from meshnet.mobility import build_trajectories
+
+    def build():
+        return build_trajectories("random-walk", {"max_speed": 50.0, "interval": 0.5},
+                                  [(1.0, 1.0)] * 6, (100.0, 100.0), 3000.0, 3)
+
+    shared, alone = build(), build()
+    errors: list[Exception] = []
+
+    def ask(offset: float) -> None:
+        try:
+            for t in range(0, 3000, 5):
+                for track in shared:
+                    track.position(t + offset)
+        except Exception as exc:  # noqa: BLE001 (any failure fails the test below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(k * 1e-3,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [t.segments for t in shared] == [t.segments for t in alone]
+
+
 def test_a_manual_move_ends_the_plan():
     from meshnet.mobility import build_trajectories
 

@@ -7,6 +7,7 @@ is kept to one comparison and a few float operations in the common case.
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
@@ -36,6 +37,10 @@ class Segment:
         dt = t - self.t0
         return (self.x0 + self.vx * dt, self.y0 + self.vy * dt)
 
+
+_PLANNING = threading.RLock()
+"""Held while any plan runs a step, so trajectories shared between threads (a UI and an
+engine) extend safely; reading planned segments needs no lock."""
 
 Plan = Iterator[list[Segment]]
 """A model's plan for one node, run step by step: each step adds the next course changes to a
@@ -98,8 +103,10 @@ class Trajectory:
     @property
     def segments(self) -> list[Segment]:
         """Every segment; a planned trajectory first runs its plan to the end."""
-        while self._plan is not None:
-            self._step()
+        if self._plan is not None:
+            with _PLANNING:
+                while self._plan is not None:
+                    self._step()
         return self._segs
 
     def _commit(self) -> None:
@@ -121,8 +128,10 @@ class Trajectory:
         """Plan until a final segment starts after ``t``: then the segment in force at ``t``
         and the time it ends are both final."""
         t0s = self._t0s
-        while self._plan is not None and (not t0s or t0s[-1] <= t):
-            self._step()
+        if self._plan is not None and (not t0s or t0s[-1] <= t):
+            with _PLANNING:  # a plan is a generator: one thread at a time may run it
+                while self._plan is not None and (not t0s or t0s[-1] <= t):
+                    self._step()
 
     def _reindex(self) -> None:
         self._t0s = [s.t0 for s in self._segs]
@@ -189,8 +198,9 @@ class Trajectory:
         node overrides the model)."""
         t = max(float(t), 0.0)
         if self._plan is not None:
-            self._extend(t)  # every segment before t is final
-            self._plan = None
+            with _PLANNING:
+                self._extend(t)  # every segment before t is final
+                self._plan = None
         segs = self._segs
         keep = bisect_left(self._t0s, t)
         del segs[keep:]
