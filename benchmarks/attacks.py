@@ -14,7 +14,9 @@ Usage: python benchmarks/attacks.py [--duration 300] [--seeds 1 2 3] [--counts 1
        python benchmarks/attacks.py --table FILE.jsonl [FILE.jsonl ...]   (table of saved runs)
 
 ``--out`` gets each run as a JSON line the moment it ends, so runs split over several processes
-(e.g. one per protocol) can be put in one table with ``--table``.
+(e.g. one per protocol) can be put in one table with ``--table``; with ``--resume`` the runs
+already in ``--out`` are kept and not run again. Runs go smallest attacker count first, then the
+largest, so an interrupted sweep still has both ends of every row.
 """
 
 from __future__ import annotations
@@ -68,12 +70,21 @@ def one_run(protocol: str, role: str | None, count: int, auth: bool, insider: bo
                        protocol=protocol)
     r = Simulation(sc).run()
     return {"protocol": protocol, "role": role or "none", "attackers": count if role else 0,
-            "auth": auth, "insider": insider, "seed": seed, "nodes": nodes,
+            "auth": auth, "insider": insider, "seed": seed, "duration": duration, "nodes": nodes,
             "pdr": r["pdr"], "nrl": r["normalized_routing_load"], "sent": r["sent"],
             "control_packets": r["control_packets"],
             "attack_drops": sum(v for k, v in r["drops"].items() if k.startswith("attack_")),
             "auth_failed": r.get("auth_failed", 0), "auth_replayed": r.get("auth_replayed", 0),
             "drops": r["drops"], "wall_s": r["wall_s"]}
+
+
+def key(run: tuple | dict) -> tuple:
+    """What identifies a run: protocol, role, attackers, auth, insider, seed."""
+    if isinstance(run, dict):
+        return (run["protocol"], run["role"], run["attackers"], run["auth"], run["insider"],
+                run["seed"])
+    protocol, role, count, auth, insider, seed, _ = run
+    return (protocol, role or "none", count, auth, insider, seed)
 
 
 def plan(args: argparse.Namespace) -> list[tuple]:
@@ -93,7 +104,9 @@ def plan(args: argparse.Namespace) -> list[tuple]:
                     for seed in args.seeds:
                         runs.append((protocol, role, count, auth, args.insider, seed,
                                      args.duration))
-    return runs
+    counts = sorted(set(args.counts))
+    first = {c: i for i, c in enumerate([counts[0], counts[-1], *counts[1:-1]])}
+    return sorted(runs, key=lambda r: (first.get(r[2], -1), r[0], r[1] or "", r[3], r[5]))
 
 
 def table(rows: list[dict]) -> str:
@@ -130,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--insider", action="store_true", help="attackers hold the key")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--out", help="write every run as a JSON line to this file")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the runs already in --out and run only the others")
     ap.add_argument("--table", nargs="+", metavar="FILE",
                     help="print the table of runs saved with --out, and run nothing")
     args = ap.parse_args(argv)
@@ -141,10 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         print("attacks.py: --duration must be > 0, --jobs and --counts >= 1", file=sys.stderr)
         return 2
     runs = plan(args)
+    rows = []
+    if args.resume and args.out and os.path.exists(args.out):
+        with open(args.out) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        done = {key(r) for r in rows if r["duration"] == args.duration}
+        rows = [r for r in rows if key(r) in done]
+        runs = [r for r in runs if key(r) not in done]
     load_before = os.getloadavg()
     wall = time.perf_counter()
-    rows = []
-    out = open(args.out, "w") if args.out else None
+    out = open(args.out, "a" if args.resume else "w") if args.out else None
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(one_run, *run) for run in runs]
         for done, fut in enumerate(as_completed(futures), 1):
