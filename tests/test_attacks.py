@@ -7,6 +7,7 @@ one clear line and exit status 2."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
@@ -211,7 +212,7 @@ def test_same_scenario_and_seed_give_identical_results():
      "unknown key attackers.0.colour"),
 ])
 def test_bad_attacker_entries_give_one_line_and_exit_status_2(overrides, message):
-    args = ["meshnet", "run", "line", "--json"]
+    args = [sys.executable, "-m", "meshnet.cli", "run", "line", "--json"]
     for ov in overrides:
         args += ["--set", ov]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -229,7 +230,7 @@ def test_auth_is_deterministic():
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 def test_wireshark_decodes_signed_aodv_as_rfc3561_with_an_extension(tmp_path):
     pcap = tmp_path / "auth.pcap"
-    subprocess.run(["meshnet", "run", "broch", "--duration", "30", "--set",
+    subprocess.run([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration", "30", "--set",
                     "protocol.auth_key=s3cret", "--pcap", str(pcap), "--json"], check=True,
                    capture_output=True, timeout=300)
     out = subprocess.run(["tshark", "-r", str(pcap), "-Y", "aodv", "-T", "fields",
@@ -252,7 +253,7 @@ def test_meshnet_dsdv_dissector_shows_the_trailer_of_signed_updates(tmp_path):
     from meshnet.wireshark import tshark_args
 
     pcap = tmp_path / "dsdv.pcap"
-    subprocess.run(["meshnet", "run", "broch", "--duration", "20", "--set", "protocol.name=dsdv",
+    subprocess.run([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration", "20", "--set", "protocol.name=dsdv",
                     "--set", "protocol.auth_key=s3cret", "--pcap", str(pcap), "--json"],
                    check=True, capture_output=True, timeout=300)
     out = subprocess.run(["tshark", "-n", *tshark_args(), "-r", str(pcap), "-Y", "meshnet.dsdv",
