@@ -32,9 +32,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import ipaddress
 import struct
 from dataclasses import dataclass
+
+from meshnet.protocol_api import ipv4_bytes as _packed, ipv4_str as _dotted
 
 TAG_LEN = 16
 TRAILER = struct.Struct("!4sQ16s")
@@ -60,15 +61,6 @@ def derive_key(text: str) -> bytes:
 def _tag(key: bytes, body: bytes, signer: bytes, counter: int) -> bytes:
     """Every neighbour of a broadcaster checks the same bytes: compute each tag once."""
     return hmac.new(key, body + signer + _COUNTER.pack(counter), hashlib.sha256).digest()[:TAG_LEN]
-
-
-@functools.lru_cache(maxsize=1024)
-def _packed(address: str) -> bytes:
-    return ipaddress.IPv4Address(address).packed
-
-
-def _dotted(raw: bytes) -> str:
-    return "%d.%d.%d.%d" % tuple(raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,12 +31,12 @@ the decoders reject them instead (for conformance checks).
 from __future__ import annotations
 
 import functools
-import ipaddress
 import struct
 from dataclasses import dataclass
 from typing import Union
 
 from meshnet.protocol_api import DecodeError
+from meshnet.protocol_api import ipv4_bytes as _ip
 
 from ..auth import TRAILER_LEN
 
@@ -170,11 +170,6 @@ def _u32(value: int, what: str) -> int:
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"{what} {value} does not fit 32 bits")
     return value
-
-
-@functools.lru_cache(maxsize=4096)
-def _ip(address: str) -> bytes:
-    return ipaddress.IPv4Address(address).packed  # strict: rejects "10.1" and friends
 
 
 def split_auth(msg: Message, data: bytes) -> tuple[bytes, bytes | None]:

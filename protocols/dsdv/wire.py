@@ -33,11 +33,11 @@ odd/even and metric mismatch) with :class:`~meshnet.protocol_api.DecodeError`.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import struct
 from dataclasses import dataclass
 
 from meshnet.protocol_api import DecodeError
+from meshnet.protocol_api import ipv4_bytes as _packed, ipv4_str as _dotted
 
 from ..auth import TRAILER_LEN
 
@@ -124,21 +124,6 @@ def split_auth(data: bytes) -> tuple[bytes, bytes | None]:
     if len(data) > TRAILER_LEN + 1 and data[1] & FLAG_AUTH:
         return data[:-TRAILER_LEN], data[-TRAILER_LEN:]
     return data, None
-
-
-@functools.lru_cache(maxsize=4096)
-def _packed(address: str) -> bytes:
-    """Dotted quad -> 4 bytes; ValueError for anything else ("10.1" included). Cached: updates
-    repeat the same few destinations."""
-    if not isinstance(address, str):  # IPv4Address would take an int or 4 bytes too
-        raise ValueError(f"destination must be a dotted-quad string, got {address!r}")
-    return ipaddress.IPv4Address(address).packed
-
-
-@functools.lru_cache(maxsize=4096)
-def _dotted(raw: bytes) -> str:
-    """4 bytes -> dotted quad (cached, as for ``_packed``)."""
-    return "%d.%d.%d.%d" % tuple(raw)
 
 
 def _check_entry(seqno: int, metric: int, exc: type[Exception], index: int | None = None) -> None:
