@@ -13,7 +13,7 @@ Every run is a separate process (so peak RSS is that run's) started with the int
 in one session on the same machine.
 
 Usage: python benchmarks/scale_speed.py [--nodes 50,250,1000] [--duration 30] [--before DIR]
-       [--grid 10000] [--json FILE]
+       [--protocol aodv] [--flows 50] [--grid 10000] [--json FILE]
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from rich.table import Table
 BROCH_AREA_PER_NODE = 1500 * 300 / 50  # m^2
 
 
-def broch_overrides(n: int, duration: float) -> list[str]:
+def broch_overrides(n: int, duration: float, flows: int = 50) -> list[str]:
     height = math.sqrt(n * BROCH_AREA_PER_NODE / 5)  # the 5:1 shape of Broch's field
     return [f"scenario.duration={duration}", f"nodes.count={n}",
             f"area.width={round(5 * height)}", f"area.height={round(height)}",
-            f"traffic.0.flows={min(n // 2, 50)}", "traffic.0.jitter=10"]
+            f"traffic.0.flows={min(n // 2, flows)}", "traffic.0.jitter=10"]
 
 
 def grid_raw(n: int, duration: float) -> dict:
@@ -63,7 +63,7 @@ from meshnet.sim import Simulation
 spec = json.loads(sys.argv[1])
 t_wall = time.perf_counter(); t_cpu = time.process_time()
 if spec["kind"] == "broch":
-    sc = load_scenario("broch", spec["overrides"])
+    sc = load_scenario("broch", spec["overrides"], protocol=spec.get("protocol"))
 else:
     sc = scenario_from_dict(spec["raw"])
 sim = Simulation(sc)
@@ -99,6 +99,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", default="50,250,1000")
     ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--protocol", default="aodv", help="routing protocol of the broch runs")
+    ap.add_argument("--flows", type=int, default=50, help="CBR flows (at most n/2)")
     ap.add_argument("--grid", type=int, default=10_000, help="static ZigBee grid size; 0: skip")
     ap.add_argument("--grid-duration", type=float, default=60.0)
     ap.add_argument("--before", metavar="DIR", help="an older meshnet install to compare with")
@@ -108,8 +110,9 @@ def main() -> None:
     if not console.is_terminal:
         console = Console(width=170)
     console.print(f"load average at start: {os.getloadavg()}")
-    cases = [(f"broch {n}", {"kind": "broch", "overrides": broch_overrides(int(n),
-                                                                            args.duration)})
+    cases = [(f"broch {n} {args.protocol}",
+              {"kind": "broch", "protocol": args.protocol,
+               "overrides": broch_overrides(int(n), args.duration, args.flows)})
              for n in args.nodes.split(",") if n]
     if args.grid:
         cases.append((f"zigbee grid {args.grid}",
