@@ -78,7 +78,7 @@ def test_tui_replay_in_tmux_shows_the_time_and_the_nodes(tmux, tmp_path):
     screen = tmux.wait_for("line.jsonl", "replay", "12.00 s", "●n2", "n10", "b/s step")
     assert "routes of n1" in screen and "━" in screen  # table, and the played part of the slider
     tmux("send-keys", "-t", "tui", "]")  # ten seconds on
-    tmux.wait_for("22.00 s", "22.0/29.8")
+    tmux.wait_for("22.00 s", "22.0/30s")  # the duration from the run_started header
     tmux("send-keys", "-t", "tui", "b", "b")  # two back
     tmux.wait_for("20.00 s")
     tmux("send-keys", "-t", "tui", "q")
