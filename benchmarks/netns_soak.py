@@ -21,8 +21,10 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 RUN_NAME = "soak"
 
@@ -35,6 +37,12 @@ def rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _read(f: IO[str]) -> str:
+    """What the emulation wrote to ``f`` so far (pread: the offset it writes at stays put)."""
+    fd = f.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 def slope_mib_per_min(samples: list[tuple[float, float]]) -> float:
@@ -77,21 +85,28 @@ def main() -> int:
     expected = round(sum(max(f.stop - f.start, 0.0) * f.rate for f in flows))
     load0 = os.getloadavg()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples: list[tuple[float, float]] = []
-    loads: list[float] = []
-    try:
-        while proc.poll() is None:
-            time.sleep(args.every)
-            r = rss_mib(proc.pid)
-            if r is not None:
-                samples.append((time.monotonic() - t0, r))
-                loads.append(os.getloadavg()[0])
-        out, err = proc.communicate()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(30)
-        raise
+    # the emulation's output goes to files: it prints a status line a second, and a pipe that
+    # nobody reads until the end fills up and stops it
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, text=True)
+        samples: list[tuple[float, float]] = []
+        loads: list[float] = []
+        up_at: float | None = None  # when the emulate process said its nodes were up
+        try:
+            while proc.poll() is None:
+                time.sleep(args.every)
+                r = rss_mib(proc.pid)
+                if r is not None:
+                    samples.append((time.monotonic() - t0, r))
+                    loads.append(os.getloadavg()[0])
+                if up_at is None and " nodes up in " in _read(err_file):
+                    up_at = time.monotonic() - t0
+            proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            proc.wait(30)
+            raise
+        out, err = _read(out_file), _read(err_file)
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         print(f"netns_soak: the emulation failed ({proc.returncode}): "
@@ -101,9 +116,10 @@ def main() -> int:
     leftovers = [ns for ns in subprocess.run(["ip", "netns", "list"], capture_output=True,
                                              text=True).stdout.split()
                  if ns.startswith(f"mn-{RUN_NAME}")]
-    # the first samples cover the bring-up; "start" is the first sample after it
-    up_at = wall - args.duration
-    steady = [s for s in samples if s[0] >= up_at] or samples
+    # "start" is the first sample after the bring-up, "end" the last one within the duration
+    if up_at is None:
+        up_at = wall - args.duration
+    steady = [s for s in samples if up_at <= s[0] <= up_at + args.duration] or samples
     second_half = [s for s in steady if s[0] >= up_at + args.duration / 2]
     report = {
         "nodes": args.nodes, "duration_s": args.duration, "wall_s": round(wall, 1),
