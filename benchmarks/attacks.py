@@ -110,9 +110,10 @@ def plan(args: argparse.Namespace) -> list[tuple]:
 
 
 def table(rows: list[dict]) -> str:
-    """One markdown row per (protocol, role, attackers, auth), averaged over the seeds."""
+    """One markdown row per (protocol, role, attackers, auth), averaged over the seeds (a run
+    saved twice, e.g. by two resumed sweeps, counts once)."""
     groups: dict[tuple, list[dict]] = {}
-    for r in rows:
+    for r in {key(r): r for r in rows}.values():
         groups.setdefault((r["protocol"], r["role"], r["attackers"], r["auth"]), []).append(r)
     order = {role: i for i, role in enumerate(("none", *ROLES))}
     lines = ["| protocol | attack | attackers | auth | PDR | norm. routing load | "
