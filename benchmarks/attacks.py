@@ -94,7 +94,7 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     runs = []
     for protocol in args.protocols:
         cls = load_protocol(protocol)
-        for auth in (False, True):
+        for auth in {"both": (False, True), "off": (False,), "on": (True,)}[args.auth]:
             for seed in args.seeds:
                 runs.append((protocol, None, 0, auth, False, seed, args.duration))
             for role in args.roles:
@@ -119,9 +119,9 @@ def table(rows: list[dict]) -> str:
     lines = ["| protocol | attack | attackers | auth | PDR | norm. routing load | "
              "data dropped by attackers | auth_failed | auth_replayed |",
              "|---|---|---:|---|---:|---:|---:|---:|---:|"]
-    for key in sorted(groups, key=lambda k: (k[0], order[k[1]], k[2], k[3])):
-        g = groups[key]
-        protocol, role, count, auth = key
+    for group in sorted(groups, key=lambda k: (k[0], order[k[1]], k[2], k[3])):
+        g = groups[group]
+        protocol, role, count, auth = group
 
         def mean(field: str) -> float:
             return statistics.fmean(r[field] for r in g)
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--protocols", nargs="+", default=["aodv", "dsdv"])
     ap.add_argument("--roles", nargs="+", default=list(ROLES), choices=ROLES)
     ap.add_argument("--insider", action="store_true", help="attackers hold the key")
+    ap.add_argument("--auth", choices=("both", "off", "on"), default="both",
+                    help="runs without authentication, with it, or both (default)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--out", help="write every run as a JSON line to this file")
     ap.add_argument("--resume", action="store_true",
