@@ -10,7 +10,7 @@ touches a context runs on the emulation's loop thread through ``drv.call``. The 
 with no data plane and no host around it: the driver plays the source of its data packets.
 
 An item a context does not have by the contract itself (the fake hosts no protocol and has no
-data plane, netns has no revive) is skipped with the reason, under the id ``<context>-na``. A
+data plane) is skipped with the reason, under the id ``<context>-na``. A
 known violation of the contract is a strict xfail naming the code at fault, under the id
 ``<context>-xfail``: the fix makes the test pass, and the strict xfail then fails until the
 entry is removed. Neither id is ``netns``, so neither is a namespace test that
@@ -68,7 +68,6 @@ NO_HOST = "a FakeContext hosts no protocol: a raising callback propagates to the
 NO_LIFECYCLE = "a FakeContext models no node lifecycle: it never dies, stops or revives"
 NO_DATA_PLANE = "a FakeContext has no data plane: protocol tests call on_data themselves"
 NO_RADIO = "a FakeContext has no radio: it takes any power (documented in tests/fakes.py)"
-NO_REVIVE = "the netns backend has no revive: a dead node stays dead until the run ends"
 
 
 # --- protocols under test ------------------------------------------------------------------------
@@ -368,7 +367,10 @@ class NetnsDriver(Driver):
         time.sleep(dt)
 
     def kill(self, i: int) -> None:
-        self.call(self.emu.runtime.channel.kill, i, "killed")
+        self.call(self.emu.runtime.kill, i, "killed")
+
+    def revive(self, i: int) -> None:
+        self.call(self.emu.runtime.revive, i)
 
     def end(self) -> None:
         self.emu.stop()
@@ -558,7 +560,7 @@ def test_timer_set_before_death_never_fires(drv):
     assert labels(drv.protocol(1).fired) == ["timer"]  # the same timer fires on a live node
 
 
-@contexts(na={"netns": NO_REVIVE, "fake": NO_LIFECYCLE})
+@contexts(na={"fake": NO_LIFECYCLE})
 def test_timer_of_a_stopped_instance_never_fires_after_a_revive(drv):
     drv.install(Timed)
     old = drv.protocol(0)
@@ -881,7 +883,7 @@ def test_persistent_is_an_empty_dict_of_its_own_at_first_boot(drv):
     assert len({id(m) for m in memories}) == drv.nodes
 
 
-@contexts(na={"netns": NO_REVIVE, "fake": NO_LIFECYCLE})
+@contexts(na={"fake": NO_LIFECYCLE})
 def test_persistent_survives_a_kill_and_revive(drv):
     drv.install(Keeper)
     memory, old = drv.ctx.persistent, drv.protocol(0)
