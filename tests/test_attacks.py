@@ -220,3 +220,11 @@ def test_bad_attacker_entries_give_one_line_and_exit_status_2(overrides, message
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_emulate_refuses_attackers_in_one_line():
+    done = subprocess.run([sys.executable, "-m", "meshnet.cli", "emulate", "line", "--duration",
+                           "2", "--set", "attackers.0.role=greyhole", "--set",
+                           "attackers.0.nodes=[2]"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "simulator only" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -106,7 +106,12 @@ class Plan:
         from meshnet.scenario import load_scenario
         from meshnet.world import build_world
 
+        from meshnet.scenario import ScenarioError
+
         sc = load_scenario(scenario, overrides or []) if isinstance(scenario, str) else scenario
+        if sc.attackers:  # attackers are protocol subclasses only the simulator places
+            raise ScenarioError(f"{sc.source}: [[attackers]] run on the simulator only "
+                                f"(meshnet run); the namespace backend does not place them")
         world = build_world(sc)
         range_m = float(sc.radio.range) if sc.radio.propagation == "unit-disk" else None
         pcls = world.protocol_cls
