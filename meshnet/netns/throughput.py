@@ -75,11 +75,29 @@ def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 60.0) -> flo
 
 
 def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float = 3.0,
-               rate: str = "1M", timeout: float = 60.0) -> float:
+               rate: str = "1M", timeout: float = 60.0, attempts: int = 2) -> float:
     """Run ``iperf3 -u`` from node ``client`` to node ``server``; return the UDP payload bits/s
     the server received over its one-second report intervals, without the first and the last
     (start-up, and the drain after the client stops) when there are four or more. The client
-    sends at ``rate`` for ``seconds``."""
+    sends at ``rate`` for ``seconds``.
+
+    iperf3 starts a UDP test with one datagram each way; on a lossy multi-hop path that
+    handshake can be lost, and the test then carries no data at all. Such a test measured
+    nothing, so it is run again (up to ``attempts`` times in all)."""
+    for _ in range(attempts - 1):
+        try:
+            return _iperf3_udp_once(emu, client, server, payload, seconds, rate, timeout)
+        except NothingReceived:
+            pass
+    return _iperf3_udp_once(emu, client, server, payload, seconds, rate, timeout)
+
+
+class NothingReceived(RuntimeError):
+    """The iperf3 server's report has no data interval."""
+
+
+def _iperf3_udp_once(emu: Any, client: str, server: str, payload: int, seconds: float,
+                     rate: str, timeout: float) -> float:
     srv_node, cli_node = emu.node(server), emu.node(client)
     srv = srv_node.popen(["iperf3", "-s", "-1", "--json", "-p", str(IPERF_PORT)],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -98,7 +116,7 @@ def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float 
     report = json.loads(out)
     intervals = [i["sum"] for i in report.get("intervals", ())]
     if not intervals or not sum(i["seconds"] for i in intervals):
-        raise RuntimeError(f"iperf3 server in {server} received nothing: "
+        raise NothingReceived(f"iperf3 server in {server} received nothing: "
                            f"{report.get('error', out[-300:])}")
     if len(intervals) >= 4:  # steady state: not the start-up or the drain after the client stops
         intervals = intervals[1:-1]
