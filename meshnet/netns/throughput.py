@@ -115,7 +115,8 @@ def _iperf3_udp_once(emu: Any, client: str, server: str, payload: int, seconds: 
             srv.wait()
     report = json.loads(out)
     intervals = [i["sum"] for i in report.get("intervals", ())]
-    if not intervals or not sum(i["seconds"] for i in intervals):
+    if (not intervals or not sum(i["seconds"] for i in intervals)
+            or not sum(i["bytes"] for i in intervals)):
         raise NothingReceived(f"iperf3 server in {server} received nothing: "
                            f"{report.get('error', out[-300:])}")
     if len(intervals) >= 4:  # steady state: not the start-up or the drain after the client stops
