@@ -10,6 +10,7 @@ responsive however busy the simulation is.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections import deque
 from dataclasses import replace
@@ -39,6 +40,9 @@ from .view import Picture, packet_text
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MOVE_FRACTION = 1 / 40  # one arrow press moves a node this fraction of the area's longer side
 SEEK_S = 10.0  # `[` / `]` jump this many seconds in a replay
+# The UI thread gives up the interpreter lock at every turn of its event loop and must then wait
+# for the engine thread to hand it back; a shorter switch interval makes that wait short.
+SWITCH_INTERVAL_S = 0.001
 
 
 class EngineFrame(Message):
@@ -117,6 +121,7 @@ class MeshApp(App[None]):
         self.last_frame: Frame | None = None
         self.last_picture: Picture | None = None
         self.updates = 0  # screen updates drawn (the benchmark reads this)
+        self.drawn_frame: Frame | None = None  # the last frame known to be on the screen
         self.latencies: deque[float] = deque(maxlen=500)  # key -> picture showing it, seconds
         self._sent: dict[int, float] = {}  # command number -> when it was sent
         self._last_sent = 0
@@ -150,6 +155,8 @@ class MeshApp(App[None]):
         self.body = self.query_one("#body", Container)
         self.log_panel.border_title = "events"
         self._describe_map()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_S))
         self.engine.start()
         if self.warning:
             self.notify(self.warning, severity="warning", timeout=10)
@@ -180,7 +187,8 @@ class MeshApp(App[None]):
     async def settled(self, timeout: float = 30.0) -> None:
         """Wait until a picture that includes every command sent so far is on screen."""
         deadline = time.monotonic() + timeout
-        while (self.last_frame is None or self.last_frame.ack < self._last_sent):
+        while (self.last_frame is None or self.last_frame.ack < self._last_sent
+               or self.drawn_frame is not self.last_frame):
             if time.monotonic() > deadline:
                 raise TimeoutError("the engine did not answer")
             await asyncio.sleep(0.005)
@@ -189,6 +197,12 @@ class MeshApp(App[None]):
         frame = self.engine.take()
         if frame is not None:
             self.draw(frame)
+        self.call_after_refresh(self._drawn, self.last_frame)
+
+    def _drawn(self, frame: Frame | None) -> None:
+        """The screen shows ``frame``: the engine may go on."""
+        self.drawn_frame = frame
+        self.engine.drawn()
 
     def on_engine_notice(self, message: EngineNotice) -> None:
         n = message.notice
@@ -430,3 +444,4 @@ class MeshApp(App[None]):
 
     def on_unmount(self) -> None:
         self.engine.stop()
+        sys.setswitchinterval(getattr(self, "_switch_interval", sys.getswitchinterval()))

@@ -28,6 +28,8 @@ MAX_LAG_WALL_S = 0.25     # a simulation that cannot keep up drops debt older th
 SPEED_WINDOW_S = 2.0      # the achieved speed is measured over this much wall time
 MIN_SLICE_S = 1e-4        # simulated seconds
 IDLE_WAIT_S = 0.25        # paused: how long the thread sleeps between looks at its queue
+UI_WAIT_S = 0.25          # the longest the engine yields to a UI still drawing a picture
+UI_SHARE = 0.5            # a run that cannot keep up leaves the UI at most this share of time
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,15 @@ class EngineThread:
     Frames do not queue up: the newest one waits in a slot that the UI empties with
     :meth:`take`. A newer frame replaces one the UI has not taken yet, so the UI always draws the
     latest state and never works through stale ones; while a frame waits, the engine takes no
-    new periodic picture (only commands make one), so it does no work the UI cannot show."""
+    new periodic picture (only commands make one), so it does no work the UI cannot show.
+
+    Both threads share one interpreter lock. A simulation running flat out would hold it almost
+    all the time, and the UI, which gives it up at every turn of its event loop, would need
+    seconds to draw one picture (a lock convoy). So the engine stands aside while a picture it
+    posted is being drawn: :meth:`drawn` (called by the UI after the screen is refreshed) lets
+    it go on, or :data:`UI_WAIT_S` passes. When the run cannot keep up with the speed asked for,
+    pictures come less often, so that drawing takes at most :data:`UI_SHARE` of the time; the
+    status bar shows the speed actually achieved."""
 
     def __init__(self, factory: ViewFactory, view: EngineView, post: Callable[[Any], Any], *,
                  paused: bool, speed: float, start_at: float = 0.0) -> None:
@@ -119,6 +129,10 @@ class EngineThread:
         self._slot_lock = threading.Lock()
         self._latest: Frame | None = None  # the newest frame the UI has not taken yet
         self._want_picture = True
+        self._ui_idle = threading.Event()  # clear while the UI draws a picture
+        self._ui_idle.set()
+        self._posted_at = 0.0
+        self._draw_wall = 0.0  # running estimate of the wall time the UI takes per picture
         self._summarised = False
         self._wall_per_sim = 0.01  # running estimate of wall seconds per simulated second
         self._progress: deque[tuple[float, float]] = deque()  # (wall, simulated) samples
@@ -134,6 +148,7 @@ class EngineThread:
             self._seq += 1
             seq = self._seq
         self._commands.put((seq, command, args))
+        self._ui_idle.set()  # a command does not wait for the picture being drawn
         return seq
 
     def take(self) -> Frame | None:
@@ -141,6 +156,13 @@ class EngineThread:
         with self._slot_lock:
             frame, self._latest = self._latest, None
         return frame
+
+    def drawn(self) -> None:
+        """The UI has drawn the pictures it took: the engine may use the interpreter again."""
+        if not self._ui_idle.is_set():
+            took = time.monotonic() - self._posted_at
+            self._draw_wall += 0.3 * (min(took, UI_WAIT_S) - self._draw_wall)
+        self._ui_idle.set()
 
     @property
     def frame_waiting(self) -> bool:
@@ -185,9 +207,10 @@ class EngineThread:
             if running:
                 target = max(target, view.now) + self.speed * min(now - last, MAX_LAG_WALL_S)
                 target = min(target, view.now + self.speed * MAX_LAG_WALL_S, self.header.duration)
-                self._run_to(target, next_picture)
+                behind = not self._run_to(target, next_picture)
             else:
                 target = view.now
+                behind = False
                 self._progress.clear()
             last = now
             if view.now >= self.header.duration and not self._summarised:
@@ -195,7 +218,10 @@ class EngineThread:
             now = time.monotonic()
             if self._want_picture or (live and now >= next_picture and not self.frame_waiting):
                 self._post_picture()
-                next_picture = max(next_picture + UPDATE_INTERVAL, now)
+                interval = UPDATE_INTERVAL
+                if behind:  # time is short: drawing gets at most its share
+                    interval = max(interval, self._draw_wall / UI_SHARE)
+                next_picture = max(next_picture + interval, now)
             # Sleep until the next picture is due (or, idle, until a command comes).
             if running and self.view.now < target:
                 wait = 0.0
@@ -206,11 +232,16 @@ class EngineThread:
             if wait > 0:
                 self._apply_commands(block_for=wait)
 
-    def _run_to(self, target: float, deadline: float) -> None:
+    def _run_to(self, target: float, deadline: float) -> bool:
         """Advance towards ``target`` in slices until it is reached, the next picture is due,
-        or a command waits."""
+        or a command waits; says whether it was reached."""
         view = self.view
         while view.now < target and not self._stop.is_set():
+            if not self._ui_idle.is_set():
+                self._ui_idle.wait(UI_WAIT_S)
+                self._ui_idle.set()  # a UI that never answers slows the run, never stops it
+                if not self._commands.empty():
+                    return False
             step = max(MIN_SLICE_S, SLICE_WALL_S / max(self._wall_per_sim, 1e-6))
             until = min(target, view.now + step)
             t0 = time.perf_counter()
@@ -222,13 +253,14 @@ class EngineThread:
                 rate = spent / advanced
                 self._wall_per_sim += 0.3 * (rate - self._wall_per_sim)
             else:
-                break  # the view cannot go further (end of the scenario)
+                return True  # the view cannot go further (end of the scenario)
             wall = time.monotonic()
             self._progress.append((wall, view.now))
             while self._progress and wall - self._progress[0][0] > SPEED_WINDOW_S:
                 self._progress.popleft()
             if not self._commands.empty() or wall >= deadline:
-                return
+                return view.now >= target
+        return True
 
     def _summarise(self) -> None:
         self._summarised = True
@@ -262,6 +294,8 @@ class EngineThread:
                     rewound=pending.picture.rewound))
             self._latest = frame
         if pending is None:
+            self._posted_at = time.monotonic()
+            self._ui_idle.clear()
             self.post(FrameReady())
 
     # --- commands -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class StatusBar(Horizontal):
             text.append("  fault: " + ", ".join(stats.faults), style=f"bold {FAULT}")
         text.no_wrap = True  # a narrow terminal crops the line rather than pushing one out
         text.overflow = "ellipsis"
-        self.text.update(text)
+        self.text.update(text, layout=False)  # its size is fixed: no layout pass per picture
         self.pdr_spark.data = list(stats.pdr_history[-40:]) or [0.0]
         self.overhead_spark.data = (
             list(stats.overhead_history[-40:]) or [0.0])

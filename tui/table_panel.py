@@ -44,6 +44,7 @@ class RoutingTable(ScrollView):
             self._identity = {r.dst: r.identity for r in rows}
             self._flash.clear()
             self.scroll_to(y=0, animate=False)
+        flashing = bool(self._flash)
         for dst in list(self._flash):
             self._flash[dst] -= 1
             if self._flash[dst] <= 0:
@@ -52,6 +53,8 @@ class RoutingTable(ScrollView):
             if self._identity.get(r.dst) != r.identity:
                 self._flash[r.dst] = FLASH_PICTURES
             self._identity[r.dst] = r.identity
+        if rows == self._rows and not flashing and not self._flash:
+            return  # nothing to draw again: the table is most of the time the same
         self._rows = rows
         widths = [max([w, *(len(getattr(r, field)) for r in rows)])
                   for _, field, w in COLUMNS]
