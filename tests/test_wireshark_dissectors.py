@@ -1079,6 +1079,31 @@ def test_port_269_stays_packetbb_for_packetbb_and_dsdv_is_found_on_other_ports(t
     assert "meshnet.dsdv" not in layers[4] and "meshnet.dsdv" not in layers[5]
 
 
+# protocol -> (filter, what its messages are called, the types its dissector knows)
+TYPED = {
+    "gpsr": ("meshnet.gpsr", "GPSR message", "1 Beacon"),
+    "mtpr": ("meshnet.power", "power-aware message", "1 RREQ, 2 RREP, 3 RERR"),
+    "zwave": ("meshnet.zwave", "Z-Wave frame",
+              "1 Find nodes in range, 2 Node in range, 3 Routed, 4 Explorer"),
+    "smf": ("meshnet.smf", "SMF message", "1 HELLO"),
+    "odmrp": ("meshnet.odmrp", "ODMRP message", "1 Join Query, 2 Join Reply"),
+}
+
+
+def test_an_unknown_message_type_is_malformed_naming_the_known_types(tshark, tmp_path):
+    frames = [_udp(load_protocol(name).port, b"\xee" + bytes(40)) for name in TYPED]
+    pcap = tmp_path / "types.pcap"
+    wrpcap(str(pcap), frames)
+    rows = decode_with_tshark(tshark, pcap, ["_ws.expert.message", "_ws.col.Info"]
+                              + [f"{f}.type" for f, _, _ in TYPED.values()])
+    for row, (name, (filter_, what, known)) in zip(rows, TYPED.items()):
+        assert filter_ in row["frame.protocols"][0].split(":"), name
+        assert row[f"{filter_}.type"] == ["238"], name
+        assert f"unknown {what} type 238 (expected {known})" in row["_ws.expert.message"], name
+        assert problems(row) == ["malformed", "error expert"], name
+        assert "238" not in row["_ws.col.Info"][0], name  # nothing decoded past the type
+
+
 # --- the command ---------------------------------------------------------------------------
 
 def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -1107,8 +1132,12 @@ def test_command_prints_the_shipped_folder_and_installs_where_wireshark_looks(
         False, (dsdv_wire.Entry("10.99.0.3", 6, 1),))))])
     done = subprocess.run([tshark, "-n", "-r", str(pcap), "-T", "fields", "-e", "meshnet.dsdv.dest",
                            "-e", "_ws.lua.error"], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HOME": str(tmp_path)})
+                          env={**os.environ, "HOME": str(tmp_path), "LC_ALL": "C"})
     assert done.stdout.split("\t")[0] == "10.99.0.3", done.stderr
+    # every plug-in loaded (in the folder's alphabetical order, before their helpers' file): a
+    # Lua plug-in that fails to load says so on stderr
+    assert [line for line in done.stderr.splitlines()
+            if line.strip() and "Running as user" not in line] == [], done.stderr
 
 
 def test_command_bad_input_is_one_line_and_status_2(tmp_path, capsys):

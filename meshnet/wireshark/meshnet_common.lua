@@ -76,6 +76,60 @@ function M.columns(pinfo, protocol, info)
     pinfo.cols.info:set(info)
 end
 
+-- A dissector for one UDP payload of `proto`: adds its subtree, shows `column` in the Protocol
+-- column (and `placeholder`, default `column`, in Info while decoding), reports an empty payload
+-- as malformed (`what` names it: "ODMRP message"), and otherwise calls `decode(tvb, root)`. The
+-- text that returns goes into Info and after the subtree's title; nil leaves the placeholder
+-- (the message was reported as malformed before anything could be said of it).
+function M.message_dissector(proto, ex, column, what, decode, placeholder)
+    return function(tvb, pinfo, tree)
+        local root = tree:add(proto, tvb())
+        M.columns(pinfo, column, placeholder or column)
+        if not M.need(tvb, root, ex, 0, 1, what) then
+            return tvb:len()
+        end
+        local info = decode(tvb, root)
+        if info ~= nil then
+            M.columns(pinfo, column, info)
+            root:append_text(", " .. info)
+        end
+        return tvb:len()
+    end
+end
+
+-- "1 Join Query, 2 Join Reply": the types `handlers` takes, in order, with their `names`.
+local function known_types(handlers, names)
+    local kinds = {}
+    for kind in pairs(handlers) do
+        kinds[#kinds + 1] = kind
+    end
+    table.sort(kinds)
+    for i, kind in ipairs(kinds) do
+        kinds[i] = string.format("%d %s", kind, names[kind])
+    end
+    return table.concat(kinds, ", ")
+end
+
+-- A message_dissector for messages whose first byte is their type: shows that byte as
+-- `spec.type_field` and hands the message to `spec.handlers[type](tvb, root, type)`, which
+-- returns the Info text; a type with no handler is malformed, the message naming the types
+-- there are (`spec.names`: type -> name). `spec.column`, `spec.what`, `spec.placeholder` are
+-- message_dissector's.
+function M.typed_dissector(proto, ex, spec)
+    local expected = known_types(spec.handlers, spec.names)
+    return M.message_dissector(proto, ex, spec.column, spec.what, function(tvb, root)
+        local kind = tvb(0, 1):uint()
+        local type_item = root:add(spec.type_field, tvb(0, 1))
+        local handler = spec.handlers[kind]
+        if handler == nil then
+            M.malformed(type_item, ex, tvb(0, 1), string.format(
+                "unknown %s type %d (expected %s)", spec.what, kind, expected))
+            return nil
+        end
+        return handler(tvb, root, kind)
+    end, spec.placeholder)
+end
+
 -- Sets `dissect` as proto's dissector and registers it on UDP `port`.
 function M.udp_port(proto, port, dissect)
     proto.dissector = dissect

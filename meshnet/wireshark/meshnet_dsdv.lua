@@ -48,18 +48,16 @@ local f = {
 proto.fields = { f.version, f.flags, f.full, f.auth, f.flags_reserved, f.count, f.entry, f.dest,
                  f.seqno, f.metric, f.broken, f.trailer, f.signer, f.counter, f.tag }
 
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "DSDV", "DSDV update")
+local function dissect_update(tvb, root)
     if not common.need(tvb, root, ex, 0, HEADER_SIZE, "DSDV header") then
-        return tvb:len()
+        return nil
     end
     local version = tvb(0, 1):uint()
     local item = root:add(f.version, tvb(0, 1))
     if version ~= VERSION then
         common.malformed(item, ex, tvb(0, 1),
                          string.format("unsupported DSDV version %d (expected %d)", version, VERSION))
-        return tvb:len()
+        return nil
     end
     local flags = tvb(1, 1):uint()
     local flags_item = root:add(f.flags, tvb(1, 1))
@@ -122,10 +120,11 @@ local function dissect(tvb, pinfo, tree)
     if authenticated then
         info = info .. ", authenticated"
     end
-    common.columns(pinfo, "DSDV", info)
-    root:append_text(", " .. info)
-    return tvb:len()
+    return info
 end
+
+local dissect = common.message_dissector(proto, ex, "DSDV", "DSDV header", dissect_update,
+                                         "DSDV update")
 
 -- A complete, valid update: what the heuristic (other ports) accepts.
 local function looks_like(tvb)

@@ -21,13 +21,14 @@ local BEACON_SIZE = 12
 local GREEDY, PERIMETER = 0, 1
 local GREEDY_SIZE, PERIMETER_SIZE = 14, 38
 local MODES = { [GREEDY] = "greedy", [PERIMETER] = "perimeter" }
+local MESSAGES = { [BEACON] = "Beacon" }
 
 -- Beacons -----------------------------------------------------------------------------------
 
 local beacon, bex = common.proto("meshnet.gpsr", "meshnet GPSR")
 
 local b = {
-    type = ProtoField.uint8("meshnet.gpsr.type", "Type", base.DEC, { [BEACON] = "Beacon" }),
+    type = ProtoField.uint8("meshnet.gpsr.type", "Type", base.DEC, MESSAGES),
     version = ProtoField.uint8("meshnet.gpsr.version", "Version", base.DEC),
     reserved = ProtoField.uint16("meshnet.gpsr.reserved", "Reserved", base.HEX),
     x = ProtoField.int32("meshnet.gpsr.x", "x (mm)", base.DEC),
@@ -39,20 +40,9 @@ local function add_mm(tree, field, range)
     return tree:add(field, range):append_text(" (" .. common.metres(range:int()) .. ")")
 end
 
-local function dissect_beacon(tvb, pinfo, tree)
-    local root = tree:add(beacon, tvb())
-    common.columns(pinfo, "GPSR", "GPSR beacon")
-    if not common.need(tvb, root, bex, 0, 1, "GPSR message") then
-        return tvb:len()
-    end
-    local type_item = root:add(b.type, tvb(0, 1))
-    if tvb(0, 1):uint() ~= BEACON then
-        common.malformed(type_item, bex, tvb(0, 1),
-                         string.format("unknown GPSR message type %d", tvb(0, 1):uint()))
-        return tvb:len()
-    end
+local function dissect_beacon(tvb, root)
     if not common.need(tvb, root, bex, 0, BEACON_SIZE, "GPSR beacon") then
-        return tvb:len()
+        return "Beacon (truncated)"
     end
     local version_item = root:add(b.version, tvb(1, 1))
     if tvb(1, 1):uint() ~= VERSION then
@@ -66,14 +56,14 @@ local function dissect_beacon(tvb, pinfo, tree)
     add_mm(root, b.x, tvb(4, 4))
     add_mm(root, b.y, tvb(8, 4))
     common.trailing(tvb, root, bex, BEACON_SIZE, "GPSR beacon")
-    local info = string.format("Beacon at (%s, %s)", common.metres(tvb(4, 4):int()),
-                               common.metres(tvb(8, 4):int()))
-    common.columns(pinfo, "GPSR", info)
-    root:append_text(", " .. info)
-    return tvb:len()
+    return string.format("Beacon at (%s, %s)", common.metres(tvb(4, 4):int()),
+                         common.metres(tvb(8, 4):int()))
 end
 
-common.udp_port(beacon, PORT, dissect_beacon)
+common.udp_port(beacon, PORT, common.typed_dissector(beacon, bex, {
+    column = "GPSR", placeholder = "GPSR beacon", what = "GPSR message", type_field = b.type,
+    names = MESSAGES, handlers = { [BEACON] = dissect_beacon },
+}))
 
 -- Per-packet header (IPv4 option 158) ------------------------------------------------------
 

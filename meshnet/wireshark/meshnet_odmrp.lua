@@ -13,12 +13,12 @@ local common = require "meshnet_common"
 local PORT = 61504
 local JOIN_QUERY, JOIN_REPLY = 1, 2
 local QUERY_SIZE, REPLY_HEAD, ENTRY = 20, 12, 12
+local TYPES = { [JOIN_QUERY] = "Join Query", [JOIN_REPLY] = "Join Reply" }
 
 local proto, ex = common.proto("meshnet.odmrp", "meshnet ODMRP")
 
 local f = {
-    type = ProtoField.uint8("meshnet.odmrp.type", "Type", base.DEC, {
-        [JOIN_QUERY] = "Join Query", [JOIN_REPLY] = "Join Reply" }),
+    type = ProtoField.uint8("meshnet.odmrp.type", "Type", base.DEC, TYPES),
     reserved = ProtoField.uint8("meshnet.odmrp.reserved", "Reserved", base.HEX),
     ttl = ProtoField.uint8("meshnet.odmrp.ttl", "TTL", base.DEC),
     hop_count = ProtoField.uint8("meshnet.odmrp.hop_count", "Hop count", base.DEC),
@@ -104,26 +104,7 @@ local function dissect_reply(tvb, root)
                          common.count(count, "entry", "entries"))
 end
 
-local DISSECT = { [JOIN_QUERY] = dissect_query, [JOIN_REPLY] = dissect_reply }
-
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "ODMRP", "ODMRP")
-    if not common.need(tvb, root, ex, 0, 1, "ODMRP message") then
-        return tvb:len()
-    end
-    local kind = tvb(0, 1):uint()
-    local type_item = root:add(f.type, tvb(0, 1))
-    local handler = DISSECT[kind]
-    if handler == nil then
-        common.malformed(type_item, ex, tvb(0, 1), string.format(
-            "ODMRP message type %d (expected 1 Join Query, 2 Join Reply)", kind))
-        return tvb:len()
-    end
-    local info = handler(tvb, root)
-    common.columns(pinfo, "ODMRP", info)
-    root:append_text(", " .. info)
-    return tvb:len()
-end
-
-common.udp_port(proto, PORT, dissect)
+common.udp_port(proto, PORT, common.typed_dissector(proto, ex, {
+    column = "ODMRP", what = "ODMRP message", type_field = f.type, names = TYPES,
+    handlers = { [JOIN_QUERY] = dissect_query, [JOIN_REPLY] = dissect_reply },
+}))

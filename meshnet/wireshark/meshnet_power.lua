@@ -143,26 +143,8 @@ local function dissect_rerr(tvb, root)
     return "RERR " .. common.count(count, "destination", "destinations")
 end
 
-local DISSECT = { [RREQ] = dissect_rreq, [RREP] = dissect_rrep, [RERR] = dissect_rerr }
-
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "meshnet-power", "power-aware routing")
-    if not common.need(tvb, root, ex, 0, 1, "message") then
-        return tvb:len()
-    end
-    local kind = tvb(0, 1):uint()
-    local type_item = root:add(f.type, tvb(0, 1))
-    local handler = DISSECT[kind]
-    if handler == nil then
-        common.malformed(type_item, ex, tvb(0, 1), string.format(
-            "unknown message type %d (expected 1 RREQ, 2 RREP, 3 RERR)", kind))
-        return tvb:len()
-    end
-    local info = handler(tvb, root)
-    common.columns(pinfo, "meshnet-power", info)
-    root:append_text(", " .. info)
-    return tvb:len()
-end
-
-common.udp_port(proto, PORT, dissect)
+common.udp_port(proto, PORT, common.typed_dissector(proto, ex, {
+    column = "meshnet-power", placeholder = "power-aware routing", what = "power-aware message",
+    type_field = f.type, names = TYPES,
+    handlers = { [RREQ] = dissect_rreq, [RREP] = dissect_rrep, [RERR] = dissect_rerr },
+}))

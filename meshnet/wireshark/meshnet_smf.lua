@@ -14,11 +14,12 @@ local HELLO, VERSION = 1, 1
 local HEAD, LINK = 8, 8
 local HEARD, SYMMETRIC = 1, 2
 local STATUS = { [HEARD] = "heard", [SYMMETRIC] = "symmetric" }
+local TYPES = { [HELLO] = "HELLO" }
 
 local proto, ex = common.proto("meshnet.smf", "meshnet SMF")
 
 local f = {
-    type = ProtoField.uint8("meshnet.smf.type", "Type", base.DEC, { [HELLO] = "HELLO" }),
+    type = ProtoField.uint8("meshnet.smf.type", "Type", base.DEC, TYPES),
     version = ProtoField.uint8("meshnet.smf.version", "Version", base.DEC),
     priority = ProtoField.uint8("meshnet.smf.priority", "Router priority", base.DEC),
     flags = ProtoField.uint8("meshnet.smf.flags", "Flags", base.HEX),
@@ -58,20 +59,9 @@ local function add_link(root, tvb, at, k)
     return mpr
 end
 
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "SMF", "SMF")
-    if not common.need(tvb, root, ex, 0, 1, "SMF message") then
-        return tvb:len()
-    end
-    local type_item = root:add(f.type, tvb(0, 1))
-    if tvb(0, 1):uint() ~= HELLO then
-        common.malformed(type_item, ex, tvb(0, 1), string.format(
-            "SMF message type %d: only 1 (HELLO) exists", tvb(0, 1):uint()))
-        return tvb:len()
-    end
+local function dissect_hello(tvb, root)
     if not common.need(tvb, root, ex, 0, HEAD, "SMF HELLO") then
-        return tvb:len()
+        return "HELLO (truncated)"
     end
     local version_item = root:add(f.version, tvb(1, 1))
     if tvb(1, 1):uint() ~= VERSION then
@@ -105,12 +95,12 @@ local function dissect(tvb, pinfo, tree)
         end
         k = k + 1
     end
-    local info = string.format("HELLO, %s, %d MPR, priority %d%s",
-                               common.count(count, "link", "links"), mprs, tvb(2, 1):uint(),
-                               tvb(3, 1):uint() % 2 == 1 and ", E-CDS relay" or "")
-    common.columns(pinfo, "SMF", info)
-    root:append_text(", " .. info)
-    return tvb:len()
+    return string.format("HELLO, %s, %d MPR, priority %d%s",
+                         common.count(count, "link", "links"), mprs, tvb(2, 1):uint(),
+                         tvb(3, 1):uint() % 2 == 1 and ", E-CDS relay" or "")
 end
 
-common.udp_port(proto, PORT, dissect)
+common.udp_port(proto, PORT, common.typed_dissector(proto, ex, {
+    column = "SMF", what = "SMF message", type_field = f.type, names = TYPES,
+    handlers = { [HELLO] = dissect_hello },
+}))

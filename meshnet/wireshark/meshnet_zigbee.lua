@@ -599,32 +599,23 @@ local function dissect_join(tvb, root)
     return string.format("Join frame 0x%02x", kind)
 end
 
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "ZigBee", "ZigBee")
-    if not common.need(tvb, root, ex, 0, 1, "ZigBee frame") then
-        return tvb:len()
-    end
-    local info
+-- A frame on the port: a join frame (first byte MAC) or an NWK frame; the Info text.
+local function dissect_frame(tvb, root)
     if tvb(0, 1):uint() == MAC then
-        info = dissect_join(tvb, root)
-    else
-        local kind, at = dissect_nwk(tvb, root, n, ex)
-        if kind == nil then
-            info = "NWK frame (malformed)"
-        else
-            local head = string.format("%s -> %s seq=%d: ", hex16(tvb(4, 2)), hex16(tvb(2, 2)),
-                                       tvb(7, 1):uint())
-            info = head .. (kind == COMMAND and dissect_command(tvb, at, root)
-                            or dissect_zdo(tvb, at, root))
-        end
+        return dissect_join(tvb, root)
     end
-    common.columns(pinfo, "ZigBee", info)
-    root:append_text(", " .. info)
-    return tvb:len()
+    local kind, at = dissect_nwk(tvb, root, n, ex)
+    if kind == nil then
+        return "NWK frame (malformed)"
+    end
+    local head = string.format("%s -> %s seq=%d: ", hex16(tvb(4, 2)), hex16(tvb(2, 2)),
+                               tvb(7, 1):uint())
+    return head .. (kind == COMMAND and dissect_command(tvb, at, root)
+                    or dissect_zdo(tvb, at, root))
 end
 
-common.udp_port(proto, PORT, dissect)
+common.udp_port(proto, PORT, common.message_dissector(proto, ex, "ZigBee", "ZigBee frame",
+                                                      dissect_frame))
 
 -- Data packets' NWK header (IPv4 option 222) -----------------------------------------------
 

@@ -352,33 +352,11 @@ local function dissect_explorer(tvb, root)
                          count > 0 and " via " .. ids or "", tvb(3, 1):uint(), limit, body)
 end
 
-local function dissect(tvb, pinfo, tree)
-    local root = tree:add(proto, tvb())
-    common.columns(pinfo, "Z-Wave", "Z-Wave")
-    if not common.need(tvb, root, ex, 0, 1, "Z-Wave frame") then
-        return tvb:len()
-    end
-    local kind = tvb(0, 1):uint()
-    local type_item = root:add(f.type, tvb(0, 1))
-    local info
-    if kind == FIND_NODES or kind == NODE_IN_RANGE then
-        info = dissect_hello(tvb, root, kind)
-    elseif kind == ROUTED then
-        info = dissect_routed(tvb, root)
-    elseif kind == EXPLORER then
-        info = dissect_explorer(tvb, root)
-    else
-        common.malformed(type_item, ex, tvb(0, 1), string.format(
-            "unknown Z-Wave frame type %d (expected 1 find nodes, 2 node in range, 3 routed, "
-            .. "4 explorer)", kind))
-        return tvb:len()
-    end
-    common.columns(pinfo, "Z-Wave", info)
-    root:append_text(", " .. info)
-    return tvb:len()
-end
-
-common.udp_port(proto, PORT, dissect)
+common.udp_port(proto, PORT, common.typed_dissector(proto, ex, {
+    column = "Z-Wave", what = "Z-Wave frame", type_field = f.type, names = TYPES,
+    handlers = { [FIND_NODES] = dissect_hello, [NODE_IN_RANGE] = dissect_hello,
+                 [ROUTED] = dissect_routed, [EXPLORER] = dissect_explorer },
+}))
 
 -- Data header (IPv4 option 158, 5 to 9 bytes) ----------------------------------------------
 
