@@ -9,13 +9,13 @@ import dataclasses
 import json
 import math
 import signal
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from meshnet import cli
+from meshnet.bench.suite import toml_literal
 from meshnet.mobility.params import _PARAMS as MOBILITY_PARAMS
 from meshnet.registry import load_protocol
 from meshnet.scenario import (
@@ -95,23 +95,6 @@ values = st.one_of(
     st.recursive(scalars, lambda inner: st.lists(inner, max_size=4), max_leaves=12),
 )
 nested = st.integers(min_value=30, max_value=3000).map(lambda d: "[" * d + "]" * d)
-
-
-def toml_literal(value: Any) -> str:
-    """``value`` as TOML source, as a user would type it after ``--set key=``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a TOML basic string: JSON's escapes
-    return "[" + ", ".join(toml_literal(v) for v in value) + "]"
 
 
 class RunTooLong(Exception):

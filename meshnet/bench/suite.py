@@ -304,24 +304,49 @@ def run_key(sc: Scenario) -> str:
 
 
 # --- values ----------------------------------------------------------------------------------
+# A TOML basic string holds any character raw except the quote, the backslash, the C0 controls
+# and DEL (TOML 1.0, "String"): those are escaped, with TOML's short escapes where it has one.
+# Everything else, non-BMP characters included, is written as itself: a \uXXXX pair for a
+# surrogate half, as JSON writes it, is not a character to TOML and is rejected.
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
+                  "\f": "\\f", "\r": "\\r"}
+_BASIC_STRING = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F)},
+                               **_SHORT_ESCAPES})
+
+
+def _toml_string(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SuiteError(f"cannot use {text!r} as a scenario value: it holds a lone surrogate "
+                         f"(U+D800..U+DFFF), which is not a character TOML can hold") from None
+    return '"' + text.translate(_BASIC_STRING) + '"'
+
+
 def toml_literal(value: Any) -> str:
-    """A Python value as the TOML text ``--set`` parses back to it."""
+    """A Python value as the one-line TOML text ``--set`` parses back to exactly it
+    (``tomllib.loads(f"v = {toml_literal(x)}")["v"] == x``); tuples come back as lists.
+    Raises SuiteError for what TOML cannot hold (None, a lone surrogate, a non-string key)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        return repr(value)
+        return repr(float(value))
     if isinstance(value, str):
-        return json.dumps(value)
+        return _toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_literal(v)}"
+        for key in value:
+            if not isinstance(key, str):
+                raise SuiteError(f"cannot use {value!r} as a scenario value: key {key!r} is "
+                                 f"not a string (TOML keys are)")
+        return "{" + ", ".join(f"{_toml_string(k)} = {toml_literal(v)}"
                                for k, v in value.items()) + "}"
     raise SuiteError(f"cannot use {value!r} as a scenario value")
 
