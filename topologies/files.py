@@ -20,15 +20,24 @@ import math
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
-
-import networkx as nx
 
 from meshnet.geometry import Point
 
 from .errors import TopologyError
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 GRAPHML_SUFFIXES = (".graphml", ".xml")
+
+
+def _networkx():
+    """networkx, imported on first use: most runs read no file, and the import costs 70 ms."""
+    import networkx
+
+    return networkx
 
 
 def from_file(path: str | os.PathLike) -> tuple[list[str], list[Point]]:
@@ -65,6 +74,7 @@ def _read_graphml(source: Path) -> nx.Graph:
     """The GraphML file as networkx reads it. networkx's warnings (port tags, keys without a
     type) are about attributes positions do not use, so they stay off stderr; an XML
     declaration naming an encoding Python does not know is an error like any other."""
+    nx = _networkx()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -107,6 +117,7 @@ def _coordinate(source: Path, node: object, axis: str, value: object) -> float:
 
 
 def _parse_edge_list(source: Path, text: str) -> nx.Graph:
+    nx = _networkx()
     graph = nx.Graph()
     section = None
     edge_lines: list[tuple[int, str]] = []
