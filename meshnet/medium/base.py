@@ -131,6 +131,13 @@ class Channel:
         """Nodes that node ``i`` can currently reach (a link exists)."""
         raise NotImplementedError
 
+    def neighbour_pairs(self, t: float) -> set[tuple[int, int]]:
+        """Every link ``(i, j)`` with ``i < j`` of a live node ``i`` that reaches ``j``: the
+        :meth:`neighbours` of all nodes at once (media override it with faster arithmetic)."""
+        nodes = self.host.nodes
+        return {(i, j) for i in range(len(nodes)) if nodes[i].alive
+                for j in self.neighbours(i, t) if i < j}
+
     def link_quality(self, i: int, j: int, t: float) -> float:
         """0..1; 1 for every link of the unit-disk model."""
         return 1.0

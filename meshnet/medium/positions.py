@@ -58,6 +58,18 @@ class PositionTable:
         self._next_end = float(t1.min()) if len(t1) else math.inf
         self._last_t = t
 
+    def coordinates(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every node's ``x`` and ``y`` at time ``t`` (as :meth:`squared_distances` computes
+        them)."""
+        if t >= self._next_end or t < self._last_t:
+            self._refresh(t)
+        self._last_t = t
+        rows = self._rows
+        dt = t - rows[:, 4]
+        if t < 0.0:
+            np.maximum(dt, 0.0, out=dt)
+        return rows[:, 0] + rows[:, 2] * dt, rows[:, 1] + rows[:, 3] * dt
+
     def squared_distances(self, idx: np.ndarray, x: float, y: float, t: float) -> np.ndarray:
         """``(x_j - x)**2 + (y_j - y)**2`` at time ``t`` for every node index in ``idx``."""
         if t >= self._next_end or t < self._last_t:

@@ -54,6 +54,8 @@ _MAC_CLASSES = {"csma-ca": CsmaCaMac, "zwave": ZwaveMac, "dcf": DcfMac}
 LINK_QUALITY_PSDU = 50      # bytes: the frame size link_quality() is quoted for
 SHADOW_REACH_SIGMAS = 2.0   # reach covers receptions up to 2 sigma above the median (97.7 %)
 _BATTERY_EMPTY_J = 1e-12    # remaining energy treated as zero (float rounding)
+PAIRS_ALL_MAX = 4000        # nodes: beyond this, neighbour_pairs() asks the grid per node
+PAIRS_BLOCK = 256           # rows of the all-pairs arithmetic per step (memory ~ 256 x n)
 
 
 def _mw(dbm: float) -> float:
@@ -246,6 +248,31 @@ class RadioChannel(Channel):
         blocked = self.blocked
         return [j for j in idx[near].tolist()
                 if j != i and nodes[j].alive and not (blocked and (i, j) in blocked)]
+
+    def neighbour_pairs(self, t: float) -> set[tuple[int, int]]:
+        """As :meth:`neighbours` for every node, in blocks of all-pairs arithmetic (one
+        position per node, bit-identical distances) instead of one grid query per node."""
+        n = self.n
+        if n > PAIRS_ALL_MAX:  # the square grows faster than the grid's queries
+            return super().neighbour_pairs(t)
+        nodes = self.host.nodes
+        xs, ys = self._table.coordinates(t)
+        alive = np.fromiter((node.alive for node in nodes), bool, n)
+        reach2 = np.fromiter((self._range2(node.tx_power) for node in nodes), float, n)
+        columns = np.arange(n)
+        found: set[tuple[int, int]] = set()
+        for start in range(0, n, PAIRS_BLOCK):
+            stop = min(n, start + PAIRS_BLOCK)
+            dx = xs[None, :] - xs[start:stop, None]
+            dy = ys[None, :] - ys[start:stop, None]
+            ok = dx * dx + dy * dy <= reach2[start:stop, None]
+            ok &= alive[None, :] & alive[start:stop, None]
+            ok &= columns[None, :] > columns[start:stop, None]
+            rows, cols = np.nonzero(ok)
+            found.update(zip((rows + start).tolist(), cols.tolist()))
+        if self.blocked:
+            found = {pair for pair in found if pair not in self.blocked}
+        return found
 
     def rx_power_dbm(self, j: int) -> float | None:
         """Received power (dBm, shadowing included) of the last frame node ``j`` decoded: the

@@ -4,6 +4,11 @@ Nodes move, so the grid is rebuilt lazily every ``refresh`` seconds of virtual t
 the radio reach plus the distance two nodes can close in that time, and callers check exact
 positions of the candidates. At constant density the candidates per query stay constant however
 many nodes there are.
+
+A rebuild places the nodes where they are at the start of the current period (a multiple of
+``refresh``), not at the time of the query that triggers it. So the grid, and the order in which
+it lists candidates (the order receivers hear a frame), depends only on virtual time, never on
+who asked when: a query made only to observe the run cannot change its course.
 """
 
 from __future__ import annotations
@@ -41,11 +46,17 @@ class SpatialGrid:
         self._built_at = t
         self.rebuilds += 1
 
+    def _period_start(self, t: float) -> float:
+        """The start of the refresh period holding ``t`` (``t`` itself for a static grid)."""
+        if self.refresh == math.inf:
+            return t
+        return min(t, math.floor(t / self.refresh) * self.refresh)
+
     def candidates(self, x: float, y: float, t: float,
                    positions: Callable[[int, float], tuple[float, float]], n: int) -> list[int]:
         """Indices of every node that may be within ``reach`` of (x, y) at time t."""
         if t - self._built_at >= self.refresh or t < self._built_at:
-            self._rebuild(positions, n, t)
+            self._rebuild(positions, n, self._period_start(t))
         c = self.cell
         cx, cy = int(x // c), int(y // c)
         cells = self._cells
@@ -63,7 +74,7 @@ class SpatialGrid:
         """:meth:`candidates` as an index array (same nodes, same order), built once per cell
         between rebuilds: a busy cell is queried for many frames."""
         if t - self._built_at >= self.refresh or t < self._built_at:
-            self._rebuild(positions, n, t)
+            self._rebuild(positions, n, self._period_start(t))
         c = self.cell
         key = (int(x // c), int(y // c))
         block = self._blocks.get(key)

@@ -167,12 +167,7 @@ class Simulation:
 
     def _sample_links(self) -> None:
         now = self.sched.now
-        current: set[tuple[int, int]] = set()
-        for i in range(self.n):
-            if self.nodes[i].alive:
-                for j in self.channel.neighbours(i, now):
-                    if i < j:
-                        current.add((i, j))
+        current = self.channel.neighbour_pairs(now)
         bus = self.bus
         if bus.wants("link_up") or bus.wants("link_down"):
             names = self.world.names
