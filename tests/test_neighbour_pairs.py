@@ -29,7 +29,7 @@ def test_all_pairs_equal_the_per_node_neighbours(overrides):
     sim.nodes[3].alive = False  # a dead node has no links either way
     channel.cut(1, 2)
     checked = 0
-    for t in (0.0, 0.4, 3.7, 9.99, 15.0):
+    for t in (0.0, 0.4, 2.5, 4.99):
         sim.run_until(t)
         got = channel.neighbour_pairs(t)
         assert got == per_node_pairs(channel, t)
