@@ -56,3 +56,31 @@ def test_when_the_grid_is_asked_does_not_change_its_answers():
 
     assert asked_at(0.0, 1.2, 1.7) == asked_at(0.0, 0.6, 1.7) == asked_at(1.7) == [1, 0]
     assert asked_at(2.0) == [0, 1]  # the next period: node 1 has crossed
+
+
+def test_a_static_network_keeps_its_links_until_something_changes():
+    """Nothing moves in `line`, so the links are kept between samples; every change that can
+    alter them (death, revival, a cut link, a node moved by hand) is seen at once."""
+    sim = Simulation(load_scenario("line", ["scenario.duration=10"]))
+    channel = sim.channel
+    sim.run_until(1.0)
+    chain = channel.neighbour_pairs(1.0)
+    assert (0, 1) in chain and chain == per_node_pairs(channel, 1.0)
+
+    def check(t: float) -> set[tuple[int, int]]:
+        sim.run_until(t)
+        got = channel.neighbour_pairs(t)
+        assert got == per_node_pairs(channel, t)
+        return got
+
+    sim.kill(1)
+    assert not any(1 in pair for pair in check(2.0))
+    sim.revive(1)
+    assert check(3.0) == chain
+    channel.cut(0, 1)
+    assert (0, 1) not in check(4.0)
+    channel.restore(0, 1)
+    assert check(5.0) == chain
+    x, y = sim.position(9, 5.0)
+    sim.move(9, x + 10_000.0, y)  # far out of everyone's range
+    assert not any(9 in pair for pair in check(6.0))

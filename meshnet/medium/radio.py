@@ -138,6 +138,7 @@ class RadioChannel(Channel):
                                              self.sens_dbm), 1e-3)
         self.reach2 = self.reach * self.reach
         self.grid = SpatialGrid(self.reach, host.max_speed)
+        self._static_pairs: tuple | None = None  # (what it depends on, the pairs), nothing moving
         self._pos = [traj.position for traj in host.trajectories]
         self._table = PositionTable(host.trajectories)
         self._law = _power_law(propagation)
@@ -251,14 +252,31 @@ class RadioChannel(Channel):
 
     def neighbour_pairs(self, t: float) -> set[tuple[int, int]]:
         """As :meth:`neighbours` for every node, in blocks of all-pairs arithmetic (one
-        position per node, bit-identical distances) instead of one grid query per node."""
-        n = self.n
-        if n > PAIRS_ALL_MAX:  # the square grows faster than the grid's queries
-            return super().neighbour_pairs(t)
+        position per node, bit-identical distances) instead of one grid query per node. Where
+        nothing moves, the answer is kept until a node dies or revives, changes its power, is
+        moved by hand or a link is cut (a 10,000-node grid asks every second)."""
         nodes = self.host.nodes
-        xs, ys = self._table.coordinates(t)
+        n = self.n
         alive = np.fromiter((node.alive for node in nodes), bool, n)
         reach2 = np.fromiter((self._range2(node.tx_power) for node in nodes), float, n)
+        key = None
+        if self.host.max_speed == 0:
+            key = (self.grid.rebuilds, self.grid._built_at, alive.tobytes(), reach2.tobytes(),
+                   frozenset(self.blocked))
+            if self._static_pairs is not None and self._static_pairs[0] == key:
+                return set(self._static_pairs[1])
+        if n > PAIRS_ALL_MAX:  # the square grows faster than the grid's queries
+            found = super().neighbour_pairs(t)
+        else:
+            found = self._pairs_by_blocks(t, alive, reach2)
+        if key is not None:
+            self._static_pairs = (key, frozenset(found))
+        return found
+
+    def _pairs_by_blocks(self, t: float, alive: np.ndarray,
+                         reach2: np.ndarray) -> set[tuple[int, int]]:
+        n = self.n
+        xs, ys = self._table.coordinates(t)
         columns = np.arange(n)
         found: set[tuple[int, int]] = set()
         for start in range(0, n, PAIRS_BLOCK):
