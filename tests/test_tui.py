@@ -200,7 +200,7 @@ async def test_help_screen_lists_the_keys():
         for binding in MeshApp.BINDINGS:  # every key the app binds is explained, hidden ones too
             for key in binding.key.split(","):
                 assert help_key(key) in text, key
-        for key in ("n", "l", "s", "b", "[", "]", "g", "i", "e", "a", "z", "Z", "0",
+        for key in ("n", "l", "m", "s", "b", "[", "]", "g", "i", "e", "a", "z", "Z", "0",
                     "shift+arrows", "arrows", "click"):
             assert key in text
         # and it is on screen: the rendered screen contains the rows of the table

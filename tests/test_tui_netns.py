@@ -49,3 +49,38 @@ async def test_netns_backend_shows_kernel_routes_and_moves_nodes():
                 break
         assert (0, 1) not in {(i, j) for i, j, _ in app.last_picture.links}
         await pilot.press("q")
+
+
+async def test_netns_backend_counts_delivery_ages_the_route_and_kills_and_revives():
+    app = MeshApp(netns_factory("line", FOUR_NODE_LINE, protocol="dsdv"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):  # converged, and the flow has delivered packets
+            await pilot.pause(0.1)
+            p = app.last_picture
+            if p and p.route_complete and p.flow_delivered >= 3 and p.route_since is not None:
+                break
+        picture = app.last_picture
+        view = app.engine.view
+        metrics = view.emu.metrics
+        # the run's own metrics (those `meshnet emulate` reports), not zeros
+        assert picture.stats.sent > 0 and picture.stats.delivered > 0
+        assert picture.stats.sent <= metrics.sent and picture.flow_delivered >= 3
+        assert picture.stats.control_packets > 0
+        subtitle = str(app.query_one("#map", MapPanel).border_subtitle)
+        assert "n1 → n2 → n3 → n4 · 3 hops · age " in subtitle
+        assert 0.0 <= picture.now - picture.route_since <= picture.now
+        await pilot.press("tab")  # n2
+        await pilot.press("k")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if not app.last_picture.nodes[1].alive:
+                break
+        assert not app.last_picture.nodes[1].alive
+        assert "✕" in app.query_one("#map", MapPanel).render().plain
+        await pilot.press("k")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if app.last_picture.nodes[1].alive:
+                break
+        assert app.last_picture.nodes[1].alive
+        await pilot.press("q")

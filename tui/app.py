@@ -35,11 +35,13 @@ from .status_bar import StatusBar, format_speed
 from .summary_screen import SummaryScreen
 from .table_panel import RoutingTable
 from .time_slider import TimeSlider
-from .view import Picture, packet_text
+from .flow_text import flow_text
+from .view import Picture
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 MOVE_FRACTION = 1 / 40  # one arrow press moves a node this fraction of the area's longer side
 SEEK_S = 10.0  # `[` / `]` jump this many seconds in a replay
+SUBTITLE_FRAME = 6  # cells of the map's bottom edge that its subtitle cannot use
 # The UI thread gives up the interpreter lock at every turn of its event loop and must then wait
 # for the engine thread to hand it back; a shorter switch interval makes that wait short.
 SWITCH_INTERVAL_S = 0.001
@@ -92,6 +94,7 @@ class MeshApp(App[None]):
         Binding("e", "next_link(1)", "Link", show=False),
         Binding("E", "next_link(-1)", "Prev link", show=False),
         Binding("a", "animate", "Animate", show=False),
+        Binding("m", "link_mode", "Links", show=False),
         Binding("z", "zoom(1)", "Zoom in", show=False),
         Binding("Z", "zoom(-1)", "Zoom out", show=False),
         Binding("0", "fit", "Fit", show=False),
@@ -277,31 +280,10 @@ class MeshApp(App[None]):
             self.map_panel.border_subtitle = self._flow_text(picture)
 
     def _flow_text(self, picture: Picture) -> str:
-        """The selected flow under the map: endpoints, whether it runs yet, its route."""
+        """The selected flow under the map, fitted to the map's bottom edge."""
         h = self.header
-        f = h.flows[self.flow % len(h.flows)]
-        names = picture.nodes
-        text = f"flow {f.id}: {names[f.src].name} → {names[f.dst].name}"
-        delivered = (f" · {picture.flow_delivered}/{picture.flow_sent} delivered"
-                     if picture.flow_sent else "")
-        if picture.now < f.start:
-            return f"{text} · starts at {f.start:.1f} s"
-        if h.per_packet:  # no table to follow: each packet finds its own way
-            return f"{text} · {h.protocol}{packet_text(picture)}{delivered}"
-        if picture.route_gaps:
-            k = picture.route_gaps[0]
-            a, b = picture.route[k], picture.route[k + 1]
-            state = f" · broken at {names[a].name}→{names[b].name} (no link)"
-        elif not names[f.dst].alive:
-            state = " · destination dead"
-        elif not picture.route_complete:
-            state = " · no route"
-        else:
-            hops = len(picture.route) - 1
-            state = f" · {hops} hop{'s' if hops != 1 else ''}"
-        if picture.now >= f.stop:
-            state += f" · ended at {f.stop:.1f} s"
-        return text + state + delivered
+        return flow_text(h.flows[self.flow % len(h.flows)], picture, h.protocol, h.per_packet,
+                         self.map_panel.size.width - SUBTITLE_FRAME)
 
     # --- reactive watchers: each change is a command to the engine ------------------------------
     def watch_paused(self, paused: bool) -> None:
@@ -380,6 +362,10 @@ class MeshApp(App[None]):
     def action_animate(self) -> None:
         self.animating = not self.animating
 
+    def action_link_mode(self) -> None:
+        """The map draws all links, the selected node's, or only the route (no engine trip)."""
+        self.map_panel.cycle_links()
+
     def action_zoom(self, direction: int) -> None:
         self.map_panel.zoom_by(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP)
 
@@ -391,6 +377,10 @@ class MeshApp(App[None]):
 
     def action_select_node(self, delta: int) -> None:
         self.selected = (self.selected + delta) % self.header.node_count
+
+    @on(MapPanel.Resized)
+    def map_resized(self) -> None:
+        self._draw_status()  # the flow's line is fitted to the map's bottom edge
 
     @on(MapPanel.NodeClicked)
     def select_clicked(self, message: MapPanel.NodeClicked) -> None:

@@ -189,9 +189,13 @@ class EventLog(ScrollView):
 
     @staticmethod
     def _summary_line(t0: float, t1: float, counts: Counter[str]) -> list[Segment]:
-        when = f"{t0:8.2f} " if t1 - t0 < 0.005 else f"{t0:8.2f}–{t1:.2f} "
+        start, end = f"{t0:8.2f}", f"{t1:.2f}"
+        when = f"{start} " if start.strip() == end else f"{start}–{end} "
+        # the total first: a narrow log cuts the line's end, never the count of what it sums up
+        total = sum(counts.values())
         return [Segment(when, _style(palette.LOG_TIME)),
-                Segment(f"+ {summary_text(counts)} (not listed)", _style(palette.LOG_FOLDED))]
+                Segment(f"+ {total:,} not listed: {summary_text(counts)}",
+                        _style(palette.LOG_FOLDED))]
 
     @staticmethod
     def _line(e: LogEntry) -> list[Segment]:

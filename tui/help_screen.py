@@ -17,20 +17,21 @@ from . import palette
 # What each action does, in words; a bound action missing here shows its binding's description.
 ACTION_HELP = {
     "toggle_pause": "pause / resume",
-    "faster": "faster (sim backend)",
-    "slower": "slower (sim backend)",
+    "faster": "faster (simulator and replay)",
+    "slower": "slower (simulator and replay)",
     "step": "step 1 s while paused; b back, [ ] ±10 s (back: replay only)",
     "goto": "replay: go to a time (asks for it)",
     "inspect": "inspector: the selected node's figures and links (instead of its routes)",
     "next_link": "inspector: pick the selected node's next / previous link",
     "animate": "packet animation: frames travelling their links (slow speeds, small runs)",
+    "link_mode": "map links: all / the selected node's / the route only",
     "zoom": "zoom the map in / out (in: around the selected node)",
     "fit": "zoom: the whole area again",
     "pan": "pan the zoomed map",
     "select_node": "select the next / previous node",
     "move": "move the selected node",
     "next_flow": "cycle the flow whose route is highlighted",
-    "kill": "kill / revive the selected node (sim backend)",
+    "kill": "kill / revive the selected node (not in a replay)",
     "switch_protocol": "switch to the next protocol and restart",
     "restart": "restart the scenario (replay: back to its start)",
     "filter_node": "log: only events of the selected node / everyone",
@@ -44,7 +45,8 @@ KEY_NAMES = {"question_mark": "?", "plus": "+", "equals_sign": "+", "minus": "-"
              "left_square_bracket": "[", "right_square_bracket": "]",
              "shift+up": "shift+arrows", "shift+down": "shift+arrows",
              "shift+left": "shift+arrows", "shift+right": "shift+arrows"}
-KEY_WIDTH = 16  # the key column; longer key lists wrap
+KEY_WIDTH = 20  # the key column; longer key lists wrap
+PAN_LETTERS = ("H", "J", "K", "L")  # written as one key group, "HJKL"
 EXTRA_ROWS = (("click", "select the node under the mouse pointer; replay: seek on the slider"),)
 
 
@@ -60,6 +62,9 @@ def key_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
             name = KEY_NAMES.get(key.strip(), key.strip())
             if name not in names:
                 names.append(name)
+    for names in keys.values():
+        if all(k in names for k in PAN_LETTERS):
+            names[:] = [k for k in names if k not in PAN_LETTERS] + ["".join(PAN_LETTERS)]
     rows = [(" / ".join(names), text[action]) for action, names in keys.items()]
     return rows + list(EXTRA_ROWS)
 
@@ -87,7 +92,8 @@ class HelpScreen(ModalScreen[None]):
             colours.add_row(Text(symbol * (2 if symbol == "━" else 1), style=style),
                             Text.assemble((name, "bold"), f": {meaning}"))
         with VerticalScroll(id="help-box"):
-            yield Static("[b]meshnet tui[/b] — keys", id="help-title")
+            yield Static("[b]meshnet tui[/b] — keys  [dim](↑ ↓ PgUp PgDn scroll · escape "
+                         "or ? closes)[/dim]", id="help-title")
             yield Static(table, id="help-keys")
             yield Static("[b]colours[/b]", id="help-colours-title")
             yield Static(colours, id="help-colours")

@@ -7,6 +7,7 @@ source does not know is written out ("not in trace" in a replay) rather than lef
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -30,10 +31,12 @@ def _ratio(value: float | None, unknown: str) -> Text:
 
 
 def node_table(d: NodeDetail) -> Table:
+    """Fits the 36 cells the inspector has beside a wide map: labels never shrink, long
+    figures wrap."""
     u = d.unknown
     t = Table.grid(padding=(0, 1))
-    t.add_column(style=LABEL, no_wrap=True)
-    t.add_column(no_wrap=True)
+    t.add_column(style=LABEL, no_wrap=True, min_width=8)
+    t.add_column(overflow="fold")
     state = Text("alive") if d.alive else Text("dead", style=palette.DEAD)
     t.add_row("node", Text.assemble((d.name, "bold"), f" {d.address} · ", state))
     t.add_row("position", f"{d.x:.1f}, {d.y:.1f} m")
@@ -50,17 +53,20 @@ def node_table(d: NodeDetail) -> Table:
         battery.append(f" · {d.energy_j:.3g} J used")
     t.add_row("battery", battery)
     queue = _num(d.queue, "d", u)
-    if d.held is not None:
-        queue.append(f" frames · {d.held} held for a route")
-    t.add_row("queue", queue)
-    counters = Text()
-    for k, (name, value) in enumerate((("sent", d.sent), ("recv", d.received),
-                                       ("fwd", d.forwarded), ("drop", d.dropped))):
-        if k:
-            counters.append(" · ")
-        counters.append(f"{name} ")
-        counters.append_text(_num(value, "d", u))
-    t.add_row("data", counters)
+    if d.queue is not None:
+        queue.append(" in MAC")
+    held = _num(d.held, "d", u)
+    held.append(" held for a route" if d.held is not None else " (held for a route)")
+    t.add_row("queue", Text.assemble(queue, " · ", held))
+    for label, pairs in (("data", (("sent", d.sent), ("recv", d.received))),
+                         ("", (("fwd", d.forwarded), ("drop", d.dropped)))):
+        counters = Text()
+        for k, (name, value) in enumerate(pairs):
+            if k:
+                counters.append(" · ")
+            counters.append(f"{name} ")
+            counters.append_text(_num(value, "d", u))
+        t.add_row(label, counters)
     return t
 
 
@@ -79,31 +85,32 @@ def links_table(d: NodeDetail) -> Table:
     return t
 
 
-def link_text(d: NodeDetail, link: LinkDetail) -> Text:
-    """The picked link in full."""
+def link_text(d: NodeDetail, link: LinkDetail) -> Group:
+    """The picked link in full, in the inspector's 36 cells: where it goes, its radio figures,
+    then the frame error rate and delivery each way."""
     u = d.unknown
-    out = Text()
-    out.append(f"link {d.name} – {link.name}", style="bold")
-    out.append(f"  {link.distance_m:.1f} m")
+    head = Text()
+    head.append(f"link {d.name} – {link.name}", style="bold")
+    head.append(f"\n{link.distance_m:.1f} m")
     if link.up_since is not None:
-        out.append(f", up since {link.up_since:.1f} s")
-    out.append("\n")
+        head.append(f" · up since {link.up_since:.1f} s")
+    head.append("\n")
     for label, value, unit in (("RSSI", link.rssi_dbm, " dBm"), ("SNR", link.snr_db, " dB")):
-        out.append(f"{label} ")
-        out.append_text(_num(value, ".1f", u))
-        out.append((unit if value is not None else "") + "  ")
-    out.append("\n")
-    for arrow, fer, ratio, frames in (("→", link.fer_out, link.delivery_out, link.frames_out),
-                                      ("←", link.fer_in, link.delivery_in, link.frames_in)):
-        out.append(f"{arrow} FER ")
-        out.append_text(_num(None if fer is None else 100 * fer, ".1f", u))
-        out.append("%" if fer is not None else "")
-        out.append(" delivered ")
-        out.append_text(_ratio(ratio, u))
-        if frames is not None:
-            out.append(f" ({frames[1]}/{frames[0]} frames)")
-        out.append("\n")
-    return out
+        head.append(f"{label} ")
+        head.append_text(_num(value, ".1f", u))
+        head.append((unit if value is not None else "") + "  ")
+    ways = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    for name, justify in (("", "left"), ("FER", "right"), ("delivered", "right"),
+                          ("frames", "right")):
+        ways.add_column(name, justify=justify, no_wrap=True)
+    for arrow, fer, ratio, frames in (("→ out", link.fer_out, link.delivery_out, link.frames_out),
+                                      ("← in", link.fer_in, link.delivery_in, link.frames_in)):
+        fer_text = _num(None if fer is None else 100 * fer, ".1f", u)
+        if fer is not None:
+            fer_text.append("%")
+        ways.add_row(arrow, fer_text, _ratio(ratio, u),
+                     Text(u, style=DIM) if frames is None else f"{frames[1]}/{frames[0]}")
+    return Group(head, ways)
 
 
 class InspectorPanel(VerticalScroll):

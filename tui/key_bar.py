@@ -21,6 +21,7 @@ KEYS = (
     ("p", "protocol"),
     ("n/l", "log filter"),
     ("i", "inspect"),
+    ("m", "links"),
     ("a", "animate"),
     ("z/Z", "zoom"),
 )
@@ -35,6 +36,7 @@ REPLAY_KEYS = (
     ("tab", "node"),
     ("i", "inspect"),
     ("f", "flow"),
+    ("m", "links"),
     ("a", "animate"),
     ("z/Z", "zoom"),
     ("r", "rewind"),

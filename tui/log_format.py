@@ -11,6 +11,11 @@ from .view import FOLDED, LogEntry
 BROADCAST = "255.255.255.255"
 
 
+def hops_text(hops: object) -> str:
+    """``1 hop``, ``3 hops`` (``? hops`` when the event does not say)."""
+    return "1 hop" if hops == 1 else f"{'?' if hops is None else hops} hops"
+
+
 class EventFormatter:
     """Formats ``(t, kind, fields)`` events; ``names`` maps addresses to node names."""
 
@@ -18,7 +23,8 @@ class EventFormatter:
         self._names = names
         self._formats: dict[str, Callable[[dict], str]] = {
             "route_found": lambda f: (f"{f['node']} found route to {self.n(f.get('dst'))} "
-                                      f"via {self.n(f.get('next_hop'))}, {f.get('hops', '?')} hops"),
+                                      f"via {self.n(f.get('next_hop'))}, "
+                                      f"{hops_text(f.get('hops'))}"),
             "route_broken": lambda f: (f"{f['node']} route to {self.n(f.get('dst'))} broken "
                                        f"(next hop {self.n(f.get('next_hop'))})"),
             "route_added": lambda f: (f"{f['node']} route to {self.n(f.get('dst'))} "

@@ -35,6 +35,10 @@ ZOOM_STEP = 1.5
 MAX_ZOOM = 16.0
 PAN_FRACTION = 0.25  # one pan key moves the view by this share of its width or height
 FRAME_STYLE = {True: f"bold {palette.DATA_FRAME}", False: f"bold {palette.CTRL_FRAME}"}
+# Which links the map draws (`m` cycles): every link, the selected node's, or none but the
+# selected flow's route (a 100-node map is mostly links otherwise).
+LINK_MODES = ("all", "node", "route")
+LINK_MODE_TITLE = {"all": "", "node": "links of the selected node", "route": "route only"}
 
 
 @lru_cache(maxsize=64)
@@ -44,7 +48,7 @@ def _style(spec: str) -> Style | None:
 
 LINK_PRIORITY = {"plain": 1, "good": 1, "fair": 2, "poor": 3}  # the worse link shows on top
 # Legend entries shown only when what they name is on the map.
-OPTIONAL = frozenset({"perimeter", "link", "picked", "data", "ctrl"})
+OPTIONAL = frozenset({"perimeter", "link", "picked", "data", "ctrl", "member"})
 
 
 def legend(width: int, modes: bool = False, show: frozenset[str] = frozenset(),
@@ -186,6 +190,9 @@ class MapPanel(Widget):
             self.index = index
             super().__init__()
 
+    class Resized(Message):
+        """The panel has a new size: text fitted to its edges is to be fitted again."""
+
     picture: reactive[Picture | None] = reactive(None, always_update=True)
 
     def __init__(self, area: tuple[float, float], *, id: str | None = None) -> None:
@@ -198,6 +205,7 @@ class MapPanel(Widget):
         self.zoom = 1.0
         self.centre: tuple[float, float] | None = None  # metres; None: the area's centre
         self.animating = False  # the packet animation is on (its legend entries show)
+        self.link_mode = LINK_MODES[0]
         self.base_title = ""
         self._view: tuple[float, float, float, float] | None = None  # metres shown
 
@@ -230,6 +238,21 @@ class MapPanel(Widget):
         self.zoom, self.centre = 1.0, None
         self._changed()
 
+    def cycle_links(self) -> str:
+        """Draw the next set of links (all, the selected node's, the route only)."""
+        self.link_mode = LINK_MODES[(LINK_MODES.index(self.link_mode) + 1) % len(LINK_MODES)]
+        self._changed()
+        return self.link_mode
+
+    def _shown_links(self, picture: Picture) -> tuple[tuple[int, int, float], ...]:
+        """The picture's links that the link mode draws."""
+        if self.link_mode == "all":
+            return picture.links
+        if self.link_mode == "node":
+            i = picture.selected
+            return tuple(link for link in picture.links if i in link[:2])
+        return ()
+
     def _changed(self) -> None:
         self._strips_key = None
         self._retitle()
@@ -237,7 +260,9 @@ class MapPanel(Widget):
 
     def _retitle(self) -> None:
         zoomed = self.zoom > 1.0 or self.centre is not None
-        self.border_title = self.base_title + (f" · zoom ×{self.zoom:g}" if zoomed else "")
+        mode = LINK_MODE_TITLE[self.link_mode]
+        self.border_title = (self.base_title + (f" · zoom ×{self.zoom:g}" if zoomed else "")
+                             + (f" · {mode}" if mode else ""))
 
     def set_title(self, title: str) -> None:
         self.base_title = title
@@ -297,7 +322,7 @@ class MapPanel(Widget):
                 for n in picture.nodes]
         xy = np.array(dots, dtype=np.int64).reshape(-1, 2)
         by_level: dict[str, list[tuple[int, int]]] = {}
-        for i, j, quality in picture.links:
+        for i, j, quality in self._shown_links(picture):
             by_level.setdefault(palette.link_level(quality), []).append((i, j))
         inside = ((xy[:, 0] >= 0) & (xy[:, 0] < 2 * width)
                   & (xy[:, 1] >= 0) & (xy[:, 1] < 4 * map_rows))
@@ -339,15 +364,18 @@ class MapPanel(Widget):
         """(optional entries to show, entries to hide) for what this picture draws."""
         show, hide = set(), set()
         rated = [q == q for _, _, q in picture.links]
-        if rated and not any(rated):  # no link has a measured delivery (a replay)
+        # no link has a measured delivery (a replay), or no link is drawn but the route
+        if (rated and not any(rated)) or self.link_mode == "route":
             hide |= {"good", "fair", "poor"}
-        if not all(rated):
+        if self.link_mode != "route" and not all(rated):
             show.add("link")
         detail = picture.detail
         if detail is not None and detail.link is not None:
             show.add("picked")
         if self.animating:
             show |= {"data", "ctrl"}
+        if picture.members:
+            show.add("member")
         return frozenset(show), frozenset(hide)
 
     def _draw_frames(self, canvas: Canvas, picture: Picture, xy: np.ndarray,
@@ -366,7 +394,8 @@ class MapPanel(Widget):
                 canvas.put(cx, cy, "•", FRAME_STYLE[m.data])
 
     def _draw_nodes(self, canvas: Canvas, picture: Picture) -> None:
-        on_route = set(picture.route)
+        members = set(picture.members)
+        on_route = set(picture.route) | members
         for i, n in enumerate(picture.nodes):
             if self._cells[i] is None:
                 continue
@@ -375,6 +404,8 @@ class MapPanel(Widget):
                 mark, style = "✕", f"bold {palette.DEAD}"
             elif i == picture.selected:
                 mark, style = "◉", SELECTED_STYLE
+            elif i in members:
+                mark, style = "◆", f"bold {palette.ROUTE}"
             elif i in on_route:
                 mark, style = "●", "bold " + (palette.ROUTE if picture.route_complete
                                               else palette.ROUTE_BROKEN)
@@ -396,6 +427,9 @@ class MapPanel(Widget):
                 canvas.put(cx + 1, cy, label, style)
             elif canvas.free(cx - len(label), cy, len(label)):
                 canvas.put(cx - len(label), cy, label, style)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

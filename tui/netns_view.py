@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections import deque
 
 from ..medium import DATA
 
@@ -24,11 +25,14 @@ from .frame_trail import FrameTrail
 from .link_details import measured_links, radio_notes
 from .link_meter import LinkMeter
 from .log_format import EventBuffer, EventFormatter
+from .multicast_tally import KINDS as MCAST_KINDS, MulticastTally
+from .route_age import ROUTE_EVENTS, EntryClock, route_since
 from .view import (ALL_LOG_KINDS, NodeDetail, NodeInfo, Picture, RouteRow, Stats,
                    describe_scenario, metric_text, route_gaps)
 
 RUN_NAME = "tui"
 PENDING_EVENTS = 1000  # events listed per picture; more are only counted
+HISTORY = 120  # sparkline samples kept (one per second), as on the simulator
 
 
 class WallClock:
@@ -62,7 +66,7 @@ class ChannelHost:
 class NetnsView:
     backend = "netns"
     controls_time = False
-    can_kill = False
+    can_kill = True
     can_move = True
     can_seek = False
 
@@ -88,6 +92,17 @@ class NetnsView:
         self._formatter = EventFormatter(dict(zip(world.addresses, world.names)))
         self._pending = EventBuffer(self._formatter, PENDING_EVENTS)
         self._wanted = set(ALL_LOG_KINDS)
+        self._entries = EntryClock({name: i for i, name in enumerate(world.names)})
+        self._membership = world.membership
+        self._mcast = MulticastTally()
+        self._faults: dict[int, str] = {}  # [[faults]] in force: index -> label
+        self._pdr: deque[float] = deque(maxlen=HISTORY)
+        self._overhead: deque[float] = deque(maxlen=HISTORY)
+        self._next_sample = 1.0
+        self._last_control = 0
+        n = len(world.names)
+        self._data = {"data_sent": [0] * n, "data_delivered": [0] * n, "data_dropped": [0] * n}
+        self._index_of_name = {name: i for i, name in enumerate(world.names)}
         # replace: a restart stops the previous view's run before this one takes the name
         self.emu = Emulation(scenario, name=run_name, handle_signals=False,
                              on_event=self._on_event, replace=True)
@@ -121,7 +136,20 @@ class NetnsView:
 
     def _on_event(self, t: float, node: str, kind: str, fields: dict) -> None:
         if kind in self._wanted:  # called on the emulation's loop thread
-            self._pending.add(t, kind, {**fields, "node": node})
+            fields = {**fields, "node": node}
+            self._pending.add(t, kind, fields)
+            if kind in ROUTE_EVENTS:
+                self._entries.record(t, fields)
+            elif kind == "fault_started":
+                self._faults[fields["fault"]] = f"{fields['label']} @{t:g}s"
+            elif kind == "fault_ended":
+                self._faults.pop(fields["fault"], None)
+        if kind in MCAST_KINDS:
+            self._mcast.record(t, kind, {**fields, "node": node})
+        elif kind in self._data:  # the inspector's per-node counters
+            i = self._index_of_name.get(node)
+            if i is not None:
+                self._data[kind][i] += 1
 
     def position(self, i: int) -> tuple[float, float]:
         return tuple(self.emu.nodes()[i]["position"])
@@ -133,7 +161,17 @@ class NetnsView:
         self.emu.move(self._names[i], x, y)
 
     def toggle_alive(self, i: int) -> bool:
-        return True
+        """Kill a live node (its radio goes silent, its protocol stops) or revive a dead one
+        under a fresh protocol instance; returns whether it is alive afterwards."""
+        name = self._names[i]
+        if self._alive()[i]:
+            self.emu.kill(name)
+        else:
+            self.emu.revive(name)
+        return self._alive()[i]
+
+    def _alive(self) -> list[bool]:
+        return self.emu._call(lambda: [st.alive for st in self.emu.runtime.channel.nodes])
 
     def summary(self) -> dict | None:
         """At the scenario's duration: its traffic stops and the run's metrics are those of
@@ -172,9 +210,11 @@ class NetnsView:
             self.meter, self.meter.sim.channel, i, self.meter.sim.sched.now,
             lambda k: positions[k], self._names, {}))
         notes = radio_notes(self.meter.sim.channel)
-        notes.append("kernel nodes: queue and packet counters are not read")
-        return NodeDetail(i, self._names[i], self._addresses()[i], x, y, True, "n/a",
-                          links=links,
+        notes.append("kernel nodes: queues and forwarded frames are not read")
+        d = self._data
+        return NodeDetail(i, self._names[i], self._addresses()[i], x, y, self._alive()[i], "n/a",
+                          sent=d["data_sent"][i], received=d["data_delivered"][i],
+                          dropped=d["data_dropped"][i], links=links,
                           link=None if link is None or not links else link % len(links),
                           notes=tuple(notes))
 
@@ -182,17 +222,43 @@ class NetnsView:
     def picture(self, selected: int, flow: int) -> Picture:
         emu = self.emu
         now = self.now
-        nodes = tuple(NodeInfo(n["name"], n["address"], *n["position"], True)
-                      for n in emu.nodes())
+        alive = self._alive()
+        nodes = tuple(NodeInfo(n["name"], n["address"], *n["position"], alive[k])
+                      for k, n in enumerate(emu.nodes()))
         links, frames = emu._call(self._measured, now)
         route, complete = self._route(flow)
-        counters = emu.counters()
-        stats = Stats(0, 0, int(counters.get("frames_out", 0)))
+        f = self.flows[flow % len(self.flows)] if self.flows else None
+        stats, sent, delivered = emu._call(self._counted, now, f.id if f else -1)
+        members: tuple[int, ...] = ()
+        if f is not None and f.group:  # sent: member deliveries due
+            members = tuple(sorted(self._membership.members_at(f.group_address, now)))
+            sent, delivered = self._mcast.expected[f.id], self._mcast.delivered[f.id]
         events = self._pending.drain()
         linked = {(i, j) for i, j, _ in links} | {(j, i) for i, j, _ in links}
         gaps = route_gaps(route, lambda a, b: (a, b) in linked)
+        since = (route_since(route, nodes[route[-1]].address, self._entries.changed_at)
+                 if complete else None)
         return Picture(min(now, self.duration), nodes, links, route, complete, selected,
-                       self._table(selected, now), stats, events, gaps, frames=frames)
+                       self._table(selected, now), stats, events, gaps, sent, delivered,
+                       frames=frames, route_since=since, members=members)
+
+    def _counted(self, now: float, flow_id: int) -> tuple[Stats, int, int]:
+        """On the loop thread: the run's metrics so far (the same collector `meshnet emulate`
+        reports from), sampled for the sparklines once a second."""
+        m = self.emu.metrics
+        mc = m.multicast
+        while self._next_sample <= min(now, self.duration):
+            if not m.sent and mc.expected:
+                self._pdr.append(mc.counted / mc.expected)
+            else:
+                self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
+            self._overhead.append(float(m.control_packets - self._last_control))
+            self._last_control = m.control_packets
+            self._next_sample += 1.0
+        stats = Stats(m.sent, len(m.delivered), m.control_packets, tuple(self._pdr),
+                      tuple(self._overhead), tuple(self._faults.values()), mc.expected,
+                      mc.counted)
+        return stats, m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id]
 
     def _measured(self, now: float):
         """On the loop thread: links with their delivery ratio, and the animation's frames."""
@@ -206,7 +272,7 @@ class NetnsView:
         return None
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
-        if not self.flows:
+        if not self.flows or self.flows[flow % len(self.flows)].group:
             return (), False
         f = self.flows[flow % len(self.flows)]
         dst = self._addresses()[f.dst]

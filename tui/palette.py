@@ -73,6 +73,7 @@ LEGEND: tuple[tuple[str, str, str, str], ...] = (
     ("━", f"bold {LINK_SELECTED}", "picked", "the link picked in the inspector (e)"),
     ("•", f"bold {DATA_FRAME}", "data", "packet animation (a): a data frame on its way"),
     ("•", f"bold {CTRL_FRAME}", "ctrl", "packet animation (a): a control frame on its way"),
+    ("◆", f"bold {ROUTE}", "member", "multicast: a member of the selected flow's group now"),
     ("◉", f"bold #000000 on {SELECTED}", "selected", "selected node (its table is shown)"),
     ("✕", f"bold {DEAD}", "dead", "dead node"),
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .frame_trail import frame_marks
 from .log_format import EventFormatter
+from .route_age import route_since
 from .trace_index import TraceIndex, count_until
 from .view import (FOLDED, FlowInfo, LinkDetail, LogEntry, NodeDetail, NodeInfo, Picture,
                    RouteRow, Stats, heading, link_order, metric_text, route_gaps)
@@ -104,11 +105,14 @@ class ReplayView:
         fid = self.flows[flow % len(self.flows)].id if self.flows else -1
         events, rewound = self._events(now)
         frames = self._frames(now, linked) if self._window else ()
+        since = (route_since(route, self._address[route[-1]],
+                             lambda i, dst: ix.route_changed_at(i, dst, now))
+                 if complete else None)
         return Picture(now, nodes, links, route, complete, selected, self._table(selected, now),
                        self._stats(now), events, gaps,
                        count_until(ix.flow_sent.get(fid, []), now),
                        count_until(ix.flow_delivered.get(fid, []), now),
-                       frames=frames, rewound=rewound)
+                       frames=frames, rewound=rewound, route_since=since)
 
     def _events(self, now: float) -> tuple[tuple[LogEntry, ...], bool]:
         """The log's new entries: those since the last picture (the latest

@@ -19,6 +19,8 @@ from .frame_trail import FrameTrail
 from .link_details import measured_links, radio_notes
 from .link_meter import LinkMeter
 from .log_format import EventBuffer, EventFormatter
+from .multicast_tally import KINDS as MCAST_KINDS, MulticastTally
+from .route_age import ROUTE_EVENTS, EntryClock, route_since
 from .view import (ALL_LOG_KINDS, NodeDetail, NodeInfo, Picture, RouteRow, Stats,
                    describe_scenario, heading, metric_text, route_gaps)
 
@@ -95,6 +97,11 @@ class SimView:
         self._node_of = {n.name: n.index for n in self.sim.nodes}
         self.sim.bus.subscribe(self._on_event, ALL_LOG_KINDS)
         self.sim.bus.subscribe(self._on_link_up, ("link_up",))
+        self._entries = EntryClock(self._node_of)
+        self.sim.bus.subscribe(self._on_route, ROUTE_EVENTS)
+        self._mcast = MulticastTally()
+        if any(f.group for f in self.flows):
+            self.sim.bus.subscribe(self._mcast.record, MCAST_KINDS)
         self._faults: dict[int, str] = {}  # [[faults]] entries in force: index -> label
         self.sim.bus.subscribe(self._fault_started, ("fault_started",))
         self.sim.bus.subscribe(self._fault_ended, ("fault_ended",))
@@ -138,7 +145,11 @@ class SimView:
 
     def _sample(self) -> None:
         m = self.sim.metrics
-        self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
+        mc = m.multicast
+        if not m.sent and mc.expected:  # only multicast traffic: its delivery ratio
+            self._pdr.append(mc.counted / mc.expected)
+        else:
+            self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
         self._overhead.append(float(m.control_packets - self._last_control))
         self._last_control = m.control_packets
 
@@ -150,6 +161,9 @@ class SimView:
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
+
+    def _on_route(self, t: float, kind: str, fields: dict) -> None:
+        self._entries.record(t, fields)
 
     def _on_link_up(self, t: float, kind: str, fields: dict) -> None:
         a, b = self._node_of[fields["a"]], self._node_of[fields["b"]]
@@ -253,6 +267,7 @@ class SimView:
     def close(self) -> None:
         self.sim.bus.unsubscribe(self._on_event)
         self.sim.bus.unsubscribe(self._on_link_up)
+        self.sim.bus.unsubscribe(self._on_route)
         self.meter.close()
 
     # --- packet animation ----------------------------------------------------------------------
@@ -319,21 +334,29 @@ class SimView:
         else:
             route, complete = self._route(flow)
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
-                      tuple(self._pdr), tuple(self._overhead), tuple(self._faults.values()))
+                      tuple(self._pdr), tuple(self._overhead), tuple(self._faults.values()),
+                      m.multicast.expected, m.multicast.counted)
         events = self._pending.drain()
         links = self.meter.qualities()
         fer = self.meter.fer
         # a packet's path is history: its hops are not checked against the links of now
         gaps = () if self.per_packet else route_gaps(route, lambda a, b: (a, b) in fer)
         frames = self._trail.marks(now) if self._trail is not None else ()
+        since = (route_since(route, nodes[route[-1]].address, self._entries.changed_at)
+                 if complete and not self.per_packet else None)
+        members: tuple[int, ...] = ()
+        sent, delivered = m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id]
+        f = self.flows[flow % len(self.flows)] if self.flows else None
+        if f is not None and f.group:  # sent: member deliveries due
+            members = tuple(sorted(self.sim.world.membership.members_at(f.group_address, now)))
+            sent, delivered = self._mcast.expected[f.id], self._mcast.delivered[f.id]
         return Picture(now, nodes, links, route, complete, selected,
-                       self._table(selected, now), stats, events, gaps,
-                       m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id],
-                       packet_state, modes, frames=frames)
+                       self._table(selected, now), stats, events, gaps, sent, delivered,
+                       packet_state, modes, frames=frames, route_since=since, members=members)
 
     def _route(self, flow: int) -> tuple[tuple[int, ...], bool]:
         """Follow next hops from the flow's source; (path, reaches the destination)."""
-        if not self.flows or self.per_packet:
+        if not self.flows or self.per_packet or self.flows[flow % len(self.flows)].group:
             return (), False
         f = self.flows[flow % len(self.flows)]
         dst_address = self.sim.nodes[f.dst].address

@@ -15,6 +15,21 @@ def format_speed(speed: float) -> str:
     return f"×{speed:g}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def delivery_markup(stats: Stats) -> str:
+    """Unicast PDR (delivered/sent) and, when the run has multicast traffic, the multicast
+    delivery ratio (member deliveries made/due), each as `meshnet run` reports it."""
+    unicast = f"PDR [b]{_ratio(stats.pdr)}[/b] {stats.delivered}/{stats.sent}"
+    if not stats.mcast_expected:
+        return unicast
+    mcast = (f"mcast [b]{_ratio(stats.mcast_pdr)}[/b] "
+             f"{stats.mcast_delivered}/{stats.mcast_expected}")
+    return mcast if not stats.sent else f"{unicast}  {mcast}"
+
+
 class StatusBar(Horizontal):
     """Two lines: the figures, then the PDR and control-overhead sparklines."""
 
@@ -33,12 +48,11 @@ class StatusBar(Horizontal):
     def show(self, *, now: float, duration: float, paused: bool, speed: str, protocol: str,
              radio: str, stats: Stats) -> None:
         state = "⏸" if paused else "▶"
-        pdr = "-" if stats.pdr is None else f"{100 * stats.pdr:.1f}%"
-        load = (f" ({stats.control_packets / stats.delivered:.1f}/pkt)"
-                if stats.delivered else "")
         text = Text.from_markup(
             f"{state} [b]{now:7.1f}[/b]/{duration:g}s {speed}  [b]{protocol}[/b] {radio}\n"
-            f"PDR [b]{pdr}[/b] {stats.delivered}/{stats.sent}  ctl {stats.control_packets}{load}")
+            f"{delivery_markup(stats)}  ctl {stats.control_packets}")
+        if stats.delivered:
+            text.append(f" ({stats.control_packets / stats.delivered:.1f}/pkt)")
         if stats.faults:
             text.append("  fault: " + ", ".join(stats.faults), style=f"bold {FAULT}")
         text.no_wrap = True  # a narrow terminal crops the line rather than pushing one out

@@ -360,6 +360,11 @@ class TraceIndex:
         series = self.nodes[i].routes.get(dst)
         return None if series is None else series.at(t)
 
+    def route_changed_at(self, i: int, dst: str, t: float) -> float | None:
+        """When node ``i``'s entry for ``dst`` in force at ``t`` was last changed."""
+        series = self.nodes[i].routes.get(dst)
+        return None if series is None else series.since(t)
+
     def table(self, i: int, t: float) -> list[tuple[str, str, Any]]:
         """Node ``i``'s forwarding table at ``t``: (dst, next hop, metric) rows."""
         out = []

@@ -59,6 +59,8 @@ class FlowInfo:
     dst: int
     start: float = 0.0  # simulated seconds: the first packet
     stop: float = float("inf")  # no packet from then on
+    group: str = ""  # a multicast flow: its group's name (``dst`` is then -1)
+    group_address: str = ""
 
 
 FOLDED = "folded"  # the kind of a log entry that only counts events (too many to list)
@@ -86,10 +88,16 @@ class Stats:
     pdr_history: tuple[float, ...] = ()
     overhead_history: tuple[float, ...] = ()
     faults: tuple[str, ...] = ()  # scenario faults in force now, e.g. "partition x=750 @120s"
+    mcast_expected: int = 0   # multicast: member deliveries due (as `meshnet run` counts them)
+    mcast_delivered: int = 0  # ... and made
 
     @property
     def pdr(self) -> float | None:
         return self.delivered / self.sent if self.sent else None
+
+    @property
+    def mcast_pdr(self) -> float | None:
+        return self.mcast_delivered / self.mcast_expected if self.mcast_expected else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +179,8 @@ class Picture:
     detail: NodeDetail | None = None  # the inspector's figures (only while it is open)
     frames: tuple[FrameMark, ...] = ()  # packet animation (only while it is on)
     rewound: bool = False  # time jumped (a replay seek): the log starts over with ``events``
+    route_since: float | None = None  # when the route took its present form (None: not known)
+    members: tuple[int, ...] = ()  # a multicast flow: its group's members now
 
 
 class EngineView(Protocol):
@@ -262,6 +272,8 @@ def describe_scenario(view: object, scenario, world) -> None:
     view.radio = f"{scenario.radio.profile}/{scenario.radio.propagation}"
     view.area = (float(scenario.area.width), float(scenario.area.height))
     view.duration = float(scenario.duration)
-    view.flows = tuple(FlowInfo(f.id, f.src, f.dst, float(f.start), float(f.stop))
+    groups = world.membership.by_address
+    view.flows = tuple(FlowInfo(f.id, f.src, f.dst, float(f.start), float(f.stop),
+                                groups[f.group].name if f.group else "", f.group)
                        for f in world.flows)
     view.per_packet = bool(getattr(world.protocol_cls, "per_packet", False))
