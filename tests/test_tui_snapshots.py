@@ -55,3 +55,45 @@ async def settled(pilot) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)], ids=["80x24", "120x40", "160x48"])
 def test_main_screen(snap_compare, tmp_path, size):
     assert snap_compare(main_screen(tmp_path), terminal_size=size, run_before=settled)
+
+
+def replay_screen(tmp_path) -> MeshApp:
+    """The same run, recorded and replayed (a trace of the snapshot scenario, paused at 20 s)."""
+    from meshnet.events import TraceWriter
+    from meshnet.scenario import load_scenario
+    from meshnet.sim import Simulation
+    from meshnet.tui.launch import replay_factory
+
+    spec = tmp_path / "snapshot.toml"
+    spec.write_text(SCENARIO)
+    sim = Simulation(load_scenario(str(spec)))
+    trace = tmp_path / "snapshot.jsonl"
+    with trace.open("w") as out:
+        sim.bus.subscribe(TraceWriter(out))
+        sim.run()
+    factory, _ = replay_factory(str(trace))
+    return MeshApp(factory, paused=True, start_at=20.0)
+
+
+def test_help_screen_80x24(snap_compare, tmp_path):
+    """Every key and the colours, scrolled in a small terminal."""
+    assert snap_compare(main_screen(tmp_path), terminal_size=(80, 24), press=["question_mark"],
+                        run_before=settled)
+
+
+def test_inspector_with_a_picked_link_120x40(snap_compare, tmp_path):
+    async def inspect(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "i", "e")  # n6, its first link
+        await settled(pilot)
+
+    assert snap_compare(main_screen(tmp_path), terminal_size=(120, 40), run_before=inspect)
+
+
+def test_replay_with_links_of_the_selected_node_160x48(snap_compare, tmp_path):
+    async def node_links(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "m")  # n6 and its links only
+        await settled(pilot)
+
+    assert snap_compare(replay_screen(tmp_path), terminal_size=(160, 48), run_before=node_links)
