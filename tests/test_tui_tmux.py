@@ -60,6 +60,10 @@ def test_tui_in_tmux_shows_map_and_table_and_quits(tmux):
     assert "dst" in screen and "next" in screen  # table header
     tmux("send-keys", "-t", "tui", "s", "s", "s", "s")  # four simulated seconds: a route forms
     screen = tmux.wait_for("4.0/30s", "found route to n10")
+    tmux("send-keys", "-t", "tui", "s")  # the flow's first packets: its route written out
+    tmux.wait_for("5.0/30s", "flow 0: n1 → ", " → n10 · 9 hops · age ")
+    tmux("send-keys", "-t", "tui", "m")  # links drawn: the selected node's only
+    tmux.wait_for("links of the selected node")
     tmux("send-keys", "-t", "tui", "q")
     screen = tmux.wait_for("TUI-EXIT=")
     assert "TUI-EXIT=0" in screen
