@@ -133,3 +133,30 @@ async def test_a_multicast_flow_names_its_group_and_shows_its_members():
         diamonds = {span.style for span in text.spans
                     if "◆" in text.plain[span.start:span.end]}
         assert any(palette.ROUTE in str(style) for style in diamonds)
+
+
+def test_a_replay_shows_a_multicast_flow_as_the_live_run_did(tmp_path):
+    overrides = ["scenario.duration=70"]
+    sim = Simulation(load_scenario("multicast", overrides))
+    out = io.StringIO()
+    sim.bus.subscribe(TraceWriter(out))
+    sim.run()
+    path = tmp_path / "multicast.jsonl"
+    path.write_text(out.getvalue())
+    live = SimView(load_scenario("multicast", overrides))
+    replay = ReplayView(path, TraceIndex(path))
+    assert [(f.id, f.src, f.group_address) for f in replay.flows] == \
+        [(f.id, f.src, f.group_address) for f in live.flows]
+    for t in (15.0, 42.0, 65.0):  # 9 joins at 40 s, 27 at 60 s
+        live.advance(t)
+        replay.seek(t)
+        for k in range(len(live.flows)):
+            want, got = live.picture(0, k), replay.picture(0, k)
+            assert (got.flow_sent, got.flow_delivered) == (want.flow_sent, want.flow_delivered)
+            assert got.route == () and not got.route_complete
+            # a trace has no joins: its members are those the newest packet was for
+            if want.flow_sent:
+                assert set(got.members) <= set(want.members) | {live.flows[k].src}
+        assert (replay.picture(0, 0).stats.mcast_expected,
+                replay.picture(0, 0).stats.mcast_delivered) == \
+            (live.sim.metrics.multicast.expected, live.sim.metrics.multicast.counted)

@@ -77,7 +77,9 @@ def multicast_text(flow: FlowInfo, picture: Picture, width: int) -> str:
     """A multicast flow: source, group, its members now (as many as fit) and the member
     deliveries made of those due."""
     names = picture.nodes
-    head = f"{names[flow.src].name}{ARROW}{flow.group} ({flow.group_address})"
+    group = (flow.group if flow.group == flow.group_address  # a trace has no group names
+             else f"{flow.group} ({flow.group_address})")
+    head = f"{names[flow.src].name}{ARROW}{group}"
     if picture.now < flow.start:
         return f"{head} · starts at {flow.start:.1f} s"
     count = len(picture.members)

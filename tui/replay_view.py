@@ -45,7 +45,10 @@ class ReplayView:
                       else f"{ix.events} events")
         self.area = ix.area()
         self.duration = ix.duration()
-        self.flows = tuple(FlowInfo(f.id, f.src, f.dst, f.start) for f in ix.flows)
+        self.flows = tuple(sorted(
+            [FlowInfo(f.id, f.src, f.dst, f.start) for f in ix.flows]
+            + [FlowInfo(fid, m.src, -1, m.start, group=m.group, group_address=m.group)
+               for fid, m in ix.mcast_flows.items()], key=lambda f: f.id))
         self.per_packet = bool(ix.frames.times) and not ix.has_routes
         addresses = {a: ix.names[i] for a, i in ix.node_of.items()}
         self._address = {i: a for a, i in ix.node_of.items()}
@@ -102,17 +105,23 @@ class ReplayView:
         route, complete = self._route(flow, now)
         linked = set(pairs)
         gaps = route_gaps(route, lambda a, b: (min(a, b), max(a, b)) in linked)
-        fid = self.flows[flow % len(self.flows)].id if self.flows else -1
+        f = self.flows[flow % len(self.flows)] if self.flows else None
+        fid = f.id if f else -1
+        sent = count_until(ix.flow_sent.get(fid, []), now)
+        delivered = count_until(ix.flow_delivered.get(fid, []), now)
+        members: tuple[int, ...] = ()
+        if f is not None and f.group:  # the members the newest packet was for; sent: due
+            m = ix.mcast_flows[fid]
+            members = m.receivers.at(now, ())
+            sent, delivered = m.due.at(now), count_until(m.made, now)
         events, rewound = self._events(now)
         frames = self._frames(now, linked) if self._window else ()
         since = (route_since(route, self._address[route[-1]],
                              lambda i, dst: ix.route_changed_at(i, dst, now))
                  if complete else None)
         return Picture(now, nodes, links, route, complete, selected, self._table(selected, now),
-                       self._stats(now), events, gaps,
-                       count_until(ix.flow_sent.get(fid, []), now),
-                       count_until(ix.flow_delivered.get(fid, []), now),
-                       frames=frames, rewound=rewound, route_since=since)
+                       self._stats(now), events, gaps, sent, delivered,
+                       frames=frames, rewound=rewound, route_since=since, members=members)
 
     def _events(self, now: float) -> tuple[tuple[LogEntry, ...], bool]:
         """The log's new entries: those since the last picture (the latest
@@ -160,17 +169,20 @@ class ReplayView:
         whole = range(max(1, math.floor(now) - HISTORY + 1), math.floor(now) + 1)
         pdr, overhead = [], []
         for second in whole:
-            sent = count_until(ix.sent, second)
-            pdr.append(count_until(ix.delivered, second) / sent if sent else 0.0)
+            sent, due = count_until(ix.sent, second), ix.mcast_due.at(second)
+            if not sent and due:  # only multicast traffic: its delivery ratio, as live
+                pdr.append(count_until(ix.mcast_made, second) / due)
+            else:
+                pdr.append(count_until(ix.delivered, second) / sent if sent else 0.0)
             overhead.append(float(count_until(ix.control, second)
                                   - count_until(ix.control, second - 1)))
         return Stats(count_until(ix.sent, now), count_until(ix.delivered, now),
                      count_until(ix.control, now), tuple(pdr), tuple(overhead),
-                     ix.faults_at(now))
+                     ix.faults_at(now), ix.mcast_due.at(now), count_until(ix.mcast_made, now))
 
     def _route(self, flow: int, now: float) -> tuple[tuple[int, ...], bool]:
         """Follow the forwarding tables from the flow's source, as the live view does."""
-        if not self.flows or self.per_packet:
+        if not self.flows or self.per_packet or self.flows[flow % len(self.flows)].group:
             return (), False
         ix = self.index
         f = self.flows[flow % len(self.flows)]

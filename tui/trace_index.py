@@ -82,6 +82,42 @@ class TraceFlow:
 
 
 @dataclass
+class MulticastFlow:
+    """A multicast flow as the trace has it (it does not record group names or joins): who
+    should receive each packet (``mcast_sent``'s receivers) and who did, counted as
+    `meshnet run` counts them (once per packet and member that should have it)."""
+
+    src: int
+    group: str  # the group's address
+    start: float
+    receivers: Series = field(default_factory=Series)  # members the newest packet was for
+    due: "Cumulative" = field(default_factory=lambda: Cumulative())
+    made: list[float] = field(default_factory=list)  # member deliveries
+
+
+class Cumulative:
+    """A running total that grows at increasing times; :meth:`at` gives it at ``t``."""
+
+    __slots__ = ("times", "totals")
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.totals: list[int] = []
+
+    def add(self, t: float, n: int) -> None:
+        total = (self.totals[-1] if self.totals else 0) + n
+        if self.times and self.times[-1] == t:
+            self.totals[-1] = total
+        else:
+            self.times.append(t)
+            self.totals.append(total)
+
+    def at(self, t: float) -> int:
+        k = bisect_right(self.times, t)
+        return self.totals[k - 1] if k else 0
+
+
+@dataclass
 class NodeHistory:
     """What the trace says about one node over time."""
 
@@ -132,6 +168,10 @@ class TraceIndex:
         self.flow_sent: dict[int, list[float]] = {}
         self.flow_delivered: dict[int, list[float]] = {}
         self.flows: list[TraceFlow] = []
+        self.mcast_flows: dict[int, MulticastFlow] = {}
+        self.mcast_due = Cumulative()       # member deliveries due, every multicast flow
+        self.mcast_made: list[float] = []   # ... and made
+        self._mcast_waiting: dict[int, tuple[MulticastFlow, set[str]]] = {}
         self.has_routes = False
         self.faults: list[list] = []  # [start, end (inf: still on), label] per fault
         self._fault_at: dict[int, list] = {}
@@ -193,6 +233,7 @@ class TraceIndex:
             "data_sent": self._data_sent, "data_delivered": self._data_delivered,
             "data_tx": self._data_tx, "data_dropped": self._data_dropped, "ctrl_tx": self._ctrl_tx,
             "fault_started": self._fault_started, "fault_ended": self._fault_ended,
+            "mcast_sent": self._mcast_sent, "mcast_delivered": self._mcast_delivered,
         }
         logged = frozenset(ALL_LOG_KINDS)
         for lineno, t, kind, f in self._lines():
@@ -220,6 +261,7 @@ class TraceIndex:
                 self.flows.append(TraceFlow(fid, src, dst, start))
         self._source_of.clear()
         self._delivered_uids.clear()
+        self._mcast_waiting.clear()
 
     def _node(self, name: Any) -> int:
         i = self.index_of.get(name)
@@ -293,6 +335,30 @@ class TraceIndex:
         address = str(f["src"])
         if self.node_of.get(address, i) != i:
             raise TraceError(f"{f['node']} sends from {address}, which is not its address")
+
+    def _mcast_sent(self, t: float, kind: str, f: dict) -> None:
+        i = self._node(f["node"])
+        fid = f["flow"]
+        flow = self.mcast_flows.get(fid)
+        if flow is None:
+            flow = self.mcast_flows[fid] = MulticastFlow(i, str(f["group"]), t)
+        receivers = [str(name) for name in f["receivers"]]
+        flow.receivers.add(t, tuple(sorted(self._node(name) for name in receivers)))
+        flow.due.add(t, len(receivers))
+        self.mcast_due.add(t, len(receivers))
+        if receivers:
+            self._mcast_waiting[f["uid"]] = (flow, set(receivers))
+
+    def _mcast_delivered(self, t: float, kind: str, f: dict) -> None:
+        waiting = self._mcast_waiting.get(f["uid"])
+        if waiting is None or f["node"] not in waiting[1]:
+            return  # a duplicate, or a node that joined after the packet was sent
+        flow, members = waiting
+        members.discard(f["node"])
+        flow.made.append(t)
+        self.mcast_made.append(t)
+        if not members:
+            del self._mcast_waiting[f["uid"]]
 
     def _data_delivered(self, t: float, kind: str, f: dict) -> None:
         i = self._node(f["node"])
