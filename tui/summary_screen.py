@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from ..report import print_summary
 
-WIDTH = 72
+WIDTH = 80  # the summary tables fit without wrapping their rows
 
 
 def summary_text(result: dict[str, Any], width: int = WIDTH - 6) -> Text:
