@@ -9,12 +9,9 @@ receiver, as iperf3 reports it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import time
 from typing import Any
 
-IPERF_PORT = 5201
+from . import iperf3
 
 
 def line_scenario(hops: int, spacing: float, profile: str = "zigbee",
@@ -75,59 +72,10 @@ def sim_goodput(raw: dict[str, Any], payload: int, seconds: float = 60.0) -> flo
 
 
 def iperf3_udp(emu: Any, client: str, server: str, payload: int, seconds: float = 3.0,
-               rate: str = "1M", timeout: float = 60.0, attempts: int = 2) -> float:
-    """Run ``iperf3 -u`` from node ``client`` to node ``server``; return the UDP payload bits/s
-    the server received over its one-second report intervals, without the first and the last
-    (start-up, and the drain after the client stops) when there are four or more. The client
-    sends at ``rate`` for ``seconds``.
-
-    iperf3 starts a UDP test with one datagram each way; on a lossy multi-hop path that
-    handshake can be lost, and the test then carries no data at all. Such a test measured
-    nothing, so it is run again (up to ``attempts`` times in all)."""
-    for _ in range(attempts - 1):
-        try:
-            return _iperf3_udp_once(emu, client, server, payload, seconds, rate, timeout)
-        except NothingReceived:
-            pass
-    return _iperf3_udp_once(emu, client, server, payload, seconds, rate, timeout)
-
-
-class NothingReceived(RuntimeError):
-    """The iperf3 server's report has no data interval."""
-
-
-def _iperf3_udp_once(emu: Any, client: str, server: str, payload: int, seconds: float,
-                     rate: str, timeout: float) -> float:
-    srv_node, cli_node = emu.node(server), emu.node(client)
-    srv = srv_node.popen(["iperf3", "-s", "-1", "--json", "-p", str(IPERF_PORT)],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        _wait_listening(srv_node, IPERF_PORT)
-        cli = cli_node.run(["iperf3", "-u", "-c", srv_node.address, "-p", str(IPERF_PORT),
-                            "-b", rate, "-l", str(payload), "-t", str(seconds), "--json"],
-                           timeout=timeout)
-        if cli.returncode != 0:
-            raise RuntimeError(f"iperf3 client failed: {cli.stdout[-500:]} {cli.stderr[-500:]}")
-        out, _ = srv.communicate(timeout=timeout)
-    finally:
-        if srv.poll() is None:
-            srv.kill()
-            srv.wait()
-    report = json.loads(out)
-    intervals = [i["sum"] for i in report.get("intervals", ())]
-    if (not intervals or not sum(i["seconds"] for i in intervals)
-            or not sum(i["bytes"] for i in intervals)):
-        raise NothingReceived(f"iperf3 server in {server} received nothing: "
-                           f"{report.get('error', out[-300:])}")
-    if len(intervals) >= 4:  # steady state: not the start-up or the drain after the client stops
-        intervals = intervals[1:-1]
-    return sum(i["bytes"] for i in intervals) * 8 / sum(i["seconds"] for i in intervals)
-
-
-def _wait_listening(node: Any, port: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if f":{port} " in node.run(["ss", "-Hltn"], timeout=5).stdout:
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"iperf3 server in {node.name} did not start listening")
+               rate: str = "1M", timeout: float | None = None,
+               attempts: int = iperf3.ATTEMPTS) -> float:
+    """UDP payload bits/s that ``iperf3 -u`` from node ``client`` delivers to node ``server``
+    in its steady state, sending at ``rate`` for ``seconds`` (see ``iperf3.py``: a test whose
+    set-up datagrams were lost is run again)."""
+    return iperf3.udp_throughput(emu, client, server, payload, seconds, rate, timeout,
+                                 attempts).bps
