@@ -1,10 +1,13 @@
 """Acceptance: real ``iperf3 -u`` across 1 and 3 hops of the emulated radio, against the
 simulator, for ZigBee, Z-Wave R3 and WaveLAN.
 
-The client sends at twice the PHY rate; the receiver's throughput must be within 5 % of what the
-simulator delivers on the same line with the same datagrams (fragments included): both backends
-run the same medium code, so only real-time scheduling can differ. Three hops carry less than
-one. Low-rate 3-hop lines run longer, so that enough datagrams arrive for a 5 % comparison.
+The client sends at twice the PHY rate; the receiver's steady-state throughput must be within
+5 % of what the simulator delivers on the same line with the same datagrams (fragments
+included), averaged over seeds: both backends run the same medium code, so only real-time
+scheduling can differ, and one emulated run is one draw of the MACs' random back-offs. Three
+hops carry less than one. Low-rate 3-hop lines run longer, so that the measurement's own spread
+stays well inside 5 %: over 20 s three Z-Wave hops vary by ~2 % (one standard deviation, on
+both backends), too much for a 5 % bound (docs/netns.md, "Throughput").
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ pytestmark = [pytest.mark.netns,
 # ~7 kb/s over three hops uses smaller datagrams so that enough of them arrive to compare
 PAYLOAD = {"zigbee": 400, "zwave-r3": 100, "wavelan": 400}
 SECONDS = {("zigbee", 1): 4.0, ("zigbee", 3): 10.0, ("zwave-r3", 1): 4.0,
-           ("zwave-r3", 3): 20.0, ("wavelan", 1): 3.0, ("wavelan", 3): 3.0}
+           ("zwave-r3", 3): 40.0, ("wavelan", 1): 3.0, ("wavelan", 3): 3.0}
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ a lossy multi-hop radio path, both traced on 3-hop ZigBee and Z-Wave lines (see 
   when it sends TEST_START; the client sends data only after the next message, TEST_RUNNING.
   When the TCP segment carrying it is lost, the client starts a retransmission timeout later
   (about 1 s on three Z-Wave hops) and the first intervals are empty or partial. The steady
-  state (:func:`steady_intervals`) therefore starts after the first interval that carried data.
+  state (:func:`steady_intervals`) therefore starts after the first interval that carried data
+  and ends with the test's duration (not with the server's last interval: the drain).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ IPERF_PORT = 5201
 STALL_S = 5.0       # the server gives a test up after this long without any message
 ATTEMPTS = 3        # test runs in all when set-ups are lost
 EXIT_GRACE_S = 2.0  # how long one side may outlive the other at the end of a test
+END_SLACK_S = 0.1   # interval ends lag ~1 ms a second: one ending this late is still in the test
 
 
 class SetupLost(RuntimeError):
@@ -49,16 +51,21 @@ class UdpResult:
     attempts: int
 
 
-def steady_intervals(intervals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The steady-state part of an iperf3 server's interval sums: from the first interval that
-    carried data, without that one (the client started sending during it) and without the last
-    (the queue draining after the client stopped), when three or more are left. Empty intervals
-    *after* data began are kept: a stall is part of the measurement."""
+def steady_intervals(intervals: list[dict[str, Any]], duration: float) -> list[dict[str, Any]]:
+    """The steady-state part of an iperf3 server's interval sums for a ``duration``-second
+    test: from the first interval that carried data, without that one (the client started
+    sending during it), up to the end of the test on the server's clock. Later intervals are
+    the drain: the client has stopped, the queues along the path empty, and with the first
+    hops silent the last ones contend less (on three Z-Wave hops the drain ran ~1 % faster
+    than the steady state). Empty intervals *after* data began are kept: a stall is part of
+    the measurement. A test too short for this keeps every interval from the first with
+    data."""
     first = next((k for k, iv in enumerate(intervals) if iv["bytes"]), None)
     if first is None:
         return []
     data = intervals[first:]
-    return data[1:-1] if len(data) >= 3 else data
+    steady = [iv for iv in data[1:] if iv["end"] <= duration + END_SLACK_S]
+    return steady or data
 
 
 def udp_throughput(emu: Any, client: str, server: str, payload: int, seconds: float = 3.0,
@@ -76,7 +83,7 @@ def udp_throughput(emu: Any, client: str, server: str, payload: int, seconds: fl
             if attempt == attempts:
                 raise
             continue
-        steady = steady_intervals([iv["sum"] for iv in report.get("intervals", ())])
+        steady = steady_intervals([iv["sum"] for iv in report.get("intervals", ())], seconds)
         span = sum(iv["seconds"] for iv in steady)
         return UdpResult(sum(iv["bytes"] for iv in steady) * 8 / span if span else 0.0,
                          steady, attempt)
