@@ -18,12 +18,15 @@ class MulticastTally:
 
     def record(self, t: float, kind: str, fields: dict) -> None:
         """A bus event of one of :data:`KINDS`."""
-        if kind == "mcast_sent":
-            receivers = set(fields["receivers"])
-            self.expected[fields["flow"]] += len(receivers)
-            if receivers:
-                self._waiting[fields["uid"]] = (fields["flow"], receivers)
-            return
+        {"mcast_sent": self._sent, "mcast_delivered": self._delivered}[kind](t, kind, fields)
+
+    def _sent(self, t: float, kind: str, fields: dict) -> None:
+        receivers = set(fields["receivers"])
+        self.expected[fields["flow"]] += len(receivers)
+        if receivers:
+            self._waiting[fields["uid"]] = (fields["flow"], receivers)
+
+    def _delivered(self, t: float, kind: str, fields: dict) -> None:
         waiting = self._waiting.get(fields["uid"])
         if waiting is None or fields["node"] not in waiting[1]:
             return  # a duplicate, or a node that joined after the packet was sent

@@ -21,6 +21,7 @@ from ..medium import DATA
 
 from ..scenario import Scenario, ScenarioError
 from ..world import build_world
+from .faults_in_force import FaultsInForce
 from .frame_trail import FrameTrail
 from .link_details import measured_links, radio_notes
 from .link_meter import LinkMeter
@@ -95,7 +96,7 @@ class NetnsView:
         self._entries = EntryClock({name: i for i, name in enumerate(world.names)})
         self._membership = world.membership
         self._mcast = MulticastTally()
-        self._faults: dict[int, str] = {}  # [[faults]] in force: index -> label
+        self._faults = FaultsInForce()
         self._pdr: deque[float] = deque(maxlen=HISTORY)
         self._overhead: deque[float] = deque(maxlen=HISTORY)
         self._next_sample = 1.0
@@ -140,10 +141,8 @@ class NetnsView:
             self._pending.add(t, kind, fields)
             if kind in ROUTE_EVENTS:
                 self._entries.record(t, fields)
-            elif kind == "fault_started":
-                self._faults[fields["fault"]] = f"{fields['label']} @{t:g}s"
-            elif kind == "fault_ended":
-                self._faults.pop(fields["fault"], None)
+            elif kind in ("fault_started", "fault_ended"):
+                self._faults.record(t, kind, fields)
         if kind in MCAST_KINDS:
             self._mcast.record(t, kind, {**fields, "node": node})
         elif kind in self._data:  # the inspector's per-node counters
@@ -256,7 +255,7 @@ class NetnsView:
             self._last_control = m.control_packets
             self._next_sample += 1.0
         stats = Stats(m.sent, len(m.delivered), m.control_packets, tuple(self._pdr),
-                      tuple(self._overhead), tuple(self._faults.values()), mc.expected,
+                      tuple(self._overhead), self._faults.labels(), mc.expected,
                       mc.counted)
         return stats, m.per_flow_sent[flow_id], m.per_flow_delivered[flow_id]
 

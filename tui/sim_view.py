@@ -15,6 +15,7 @@ from ..event_schema import EVENTS
 from ..medium import DATA, Channel
 from ..scenario import Scenario
 from ..sim import Simulation
+from .faults_in_force import FaultsInForce
 from .frame_trail import FrameTrail
 from .link_details import measured_links, radio_notes
 from .link_meter import LinkMeter
@@ -102,9 +103,8 @@ class SimView:
         self._mcast = MulticastTally()
         if any(f.group for f in self.flows):
             self.sim.bus.subscribe(self._mcast.record, MCAST_KINDS)
-        self._faults: dict[int, str] = {}  # [[faults]] entries in force: index -> label
-        self.sim.bus.subscribe(self._fault_started, ("fault_started",))
-        self.sim.bus.subscribe(self._fault_ended, ("fault_ended",))
+        self._faults = FaultsInForce()
+        self.sim.bus.subscribe(self._faults.record, ("fault_started", "fault_ended"))
         self.meter = LinkMeter(self.sim)
         self.counters = NodeCounters(self.sim, self.meter)
         self._trail: FrameTrail | None = None
@@ -152,12 +152,6 @@ class SimView:
             self._pdr.append(len(m.delivered) / m.sent if m.sent else 0.0)
         self._overhead.append(float(m.control_packets - self._last_control))
         self._last_control = m.control_packets
-
-    def _fault_started(self, t: float, kind: str, fields: dict) -> None:
-        self._faults[fields["fault"]] = f"{fields['label']} @{t:g}s"
-
-    def _fault_ended(self, t: float, kind: str, fields: dict) -> None:
-        self._faults.pop(fields["fault"], None)
 
     def _on_event(self, t: float, kind: str, fields: dict) -> None:
         self._pending.add(t, kind, fields)
@@ -334,7 +328,7 @@ class SimView:
         else:
             route, complete = self._route(flow)
         stats = Stats(m.sent, len(m.delivered), m.control_packets,
-                      tuple(self._pdr), tuple(self._overhead), tuple(self._faults.values()),
+                      tuple(self._pdr), tuple(self._overhead), self._faults.labels(),
                       m.multicast.expected, m.multicast.counted)
         events = self._pending.drain()
         links = self.meter.qualities()
