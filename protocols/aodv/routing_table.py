@@ -8,9 +8,9 @@ the valid-sequence-number flag. Only valid entries are mirrored into ``ctx.route
 from __future__ import annotations
 
 import enum
-import heapq
 import itertools
 from dataclasses import dataclass, field
+from heapq import heappop, heappush, heapreplace
 from typing import Iterator
 
 SEQ_MASK = 0xFFFFFFFF
@@ -23,7 +23,8 @@ def seq_diff(a: int, b: int) -> int:
 
 
 def seq_newer(a: int, b: int) -> bool:
-    return seq_diff(a, b) > 0
+    """``a`` is fresher than ``b``: ``seq_diff(a, b) > 0``, in one expression (hot path)."""
+    return 0 < (a - b) & SEQ_MASK < 0x80000000
 
 
 def seq_next(a: int) -> int:
@@ -35,6 +36,9 @@ class RouteState(enum.Enum):
     VALID = "valid"
     INVALID = "invalid"
     REPAIRING = "repairing"
+
+
+_VALID, _REPAIRING = RouteState.VALID, RouteState.REPAIRING
 
 
 @dataclass(slots=True)
@@ -61,17 +65,16 @@ class RoutingTable:
     def __init__(self) -> None:
         self._entries: dict[str, RouteEntry] = {}
         self._deadlines: list[tuple[float, int, str]] = []
-        self._tiebreak = itertools.count()
+        self._tiebreak = itertools.count().__next__
+        # ``get(dst) -> RouteEntry | None``: the dict's own method, called on every message
+        self.get = self._entries.get
 
     def _schedule(self, e: RouteEntry) -> None:
-        heapq.heappush(self._deadlines, (e.expires, next(self._tiebreak), e.dst))
-
-    def get(self, dst: str) -> RouteEntry | None:
-        return self._entries.get(dst)
+        heappush(self._deadlines, (e.expires, self._tiebreak(), e.dst))
 
     def valid(self, dst: str) -> RouteEntry | None:
         e = self._entries.get(dst)
-        return e if e is not None and e.state is RouteState.VALID else None
+        return e if e is not None and e.state is _VALID else None
 
     def __iter__(self) -> Iterator[RouteEntry]:
         return iter(list(self._entries.values()))
@@ -96,15 +99,15 @@ class RoutingTable:
             e = self._entries[dst] = RouteEntry(dst, next_hop, hops, seq, True, expires)
             self._schedule(e)
             return e
-        if (hops > 1 and not e.valid_seq and e.state is RouteState.VALID and e.hops == 1
-                and e.next_hop == dst):
+        live = e.state is _VALID
+        if hops > 1 and not e.valid_seq and live and e.hops == 1 and e.next_hop == dst:
             return None
         same_seq = seq == e.seq
-        if (not e.valid_seq or seq_newer(seq, e.seq)
-                or (same_seq and (e.state is not RouteState.VALID or hops < e.hops))):
+        if (not e.valid_seq or 0 < (seq - e.seq) & SEQ_MASK < 0x80000000  # seq_newer(seq, e.seq)
+                or (same_seq and (not live or hops < e.hops))):
             self._replace(e, next_hop, hops, seq, True, expires)
             return e
-        if e.state is RouteState.VALID and same_seq and (e.next_hop, e.hops) == (next_hop, hops):
+        if live and same_seq and e.next_hop == next_hop and e.hops == hops:
             e.expires = max(e.expires, expires)
             return e
         return None
@@ -133,7 +136,7 @@ class RoutingTable:
 
     def valid_via(self, next_hop: str) -> list[RouteEntry]:
         return [e for e in self._entries.values()
-                if e.next_hop == next_hop and e.state is RouteState.VALID]
+                if e.next_hop == next_hop and e.state is _VALID]
 
     def invalidate(self, e: RouteEntry, delete_at: float) -> None:
         e.state = RouteState.INVALID
@@ -147,14 +150,14 @@ class RoutingTable:
     def _live_top(self) -> tuple[float, RouteEntry] | None:
         """The earliest heap item that still describes an entry's deadline; stale items are
         dropped or moved to the entry's current (later) deadline."""
-        heap = self._deadlines
+        heap, get, tiebreak = self._deadlines, self._entries.get, self._tiebreak
         while heap:
             t, _, dst = heap[0]
-            e = self._entries.get(dst)
-            if e is None or e.state is RouteState.REPAIRING or e.expires < t:
-                heapq.heappop(heap)  # gone, parked, or an earlier item covers it
+            e = get(dst)
+            if e is None or e.state is _REPAIRING or e.expires < t:
+                heappop(heap)  # gone, parked, or an earlier item covers it
             elif e.expires > t:
-                heapq.heapreplace(heap, (e.expires, next(self._tiebreak), dst))
+                heapreplace(heap, (e.expires, tiebreak(), dst))
             else:
                 return t, e
         return None
@@ -165,12 +168,23 @@ class RoutingTable:
 
     def expired(self, now: float) -> list[RouteEntry]:
         """Entries whose deadline has passed, each once (two stale heap items of one entry can
-        both be moved onto its current deadline)."""
+        both be moved onto its current deadline). The loop is :meth:`_live_top`'s, inlined:
+        the same items are dropped, moved and taken in the same order."""
         out: list[RouteEntry] = []
         seen: set[str] = set()
-        while (top := self._live_top()) is not None and top[0] <= now:
-            heapq.heappop(self._deadlines)
-            if top[1].dst not in seen:
-                seen.add(top[1].dst)
-                out.append(top[1])
+        heap, get, tiebreak = self._deadlines, self._entries.get, self._tiebreak
+        while heap:
+            t, _, dst = heap[0]
+            e = get(dst)
+            if e is None or e.state is _REPAIRING or e.expires < t:
+                heappop(heap)  # gone, parked, or an earlier item covers it
+            elif e.expires > t:
+                heapreplace(heap, (e.expires, tiebreak(), dst))
+            elif t > now:
+                break
+            else:
+                heappop(heap)
+                if dst not in seen:
+                    seen.add(dst)
+                    out.append(e)
         return out
