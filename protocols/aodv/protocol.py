@@ -73,6 +73,7 @@ from .rate_limit import RateLimiter
 from .routing_table import RouteEntry, RouteState, RoutingTable, seq_diff, seq_newer, seq_next
 
 _NOT_UNICAST = {"0.0.0.0", BROADCAST}
+_VALID = RouteState.VALID
 
 # Every neighbour of a broadcaster decodes the same bytes; messages are immutable, so share them.
 _decode = functools.lru_cache(maxsize=2048)(wire.decode)
@@ -125,6 +126,13 @@ class AODV(Protocol):
         # authenticated control messages (docs/security.md); None: off, bytes as in RFC 3561
         self._auth = (MessageAuth(derive_key(p.auth_key), ctx.address, self._memory, p.auth_window)
                       if p.auth_key else None)
+        # Read on every message: the node's address and figures derived from the parameters
+        # (which do not change once the instance exists).
+        self._me: str = ctx.address
+        self._hello_on = p.enable_hello
+        self._hello_hold = p.allowed_hello_loss * p.hello_interval  # a neighbour lives this long
+        self._mirror_slack = 0.5 * p.active_route_timeout  # see _mirror
+        self._hello_bytes: tuple[int, bytes] | None = None  # (seq, encoded hello)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -208,7 +216,7 @@ class AODV(Protocol):
 
     def on_control(self, src: str, payload: bytes) -> None:
         """Handle one AODV message from neighbour ``src``. Raises only DecodeError."""
-        if src == self.ctx.address:
+        if src == self._me:
             return  # our own broadcast echoed back
         msg = _decode(bytes(payload))
         if self._auth is not None:
@@ -239,8 +247,8 @@ class AODV(Protocol):
         return None
 
     def _recv_rreq(self, src: str, msg: wire.RREQ) -> None:
-        me, now, p = self.ctx.address, self.ctx.now, self.params
         self._heard_from(src)
+        me, now, p = self._me, self.ctx.now, self.params
         if msg.orig == me or msg.orig in _NOT_UNICAST or msg.dst in _NOT_UNICAST:
             return
         if self.rreq_seen.seen((msg.orig, msg.rreq_id), now):
@@ -321,12 +329,12 @@ class AODV(Protocol):
                           hops=rev.hops, seq=msg.orig_seq, intermediate=True, gratuitous=True)
 
     def _recv_rrep(self, src: str, msg: wire.RREP) -> None:
-        me, now, p = self.ctx.address, self.ctx.now, self.params
-        if msg.is_hello:
+        if msg.dst == msg.orig:  # msg.is_hello
             if msg.dst == src:
                 self._recv_hello(src, msg)
             return
         self._heard_from(src)
+        me, now, p = self._me, self.ctx.now, self.params
         if msg.dst == me or msg.dst in _NOT_UNICAST or msg.orig in _NOT_UNICAST:
             return
         hops = msg.hop_count + 1
@@ -354,8 +362,7 @@ class AODV(Protocol):
 
     def _recv_hello(self, src: str, msg: wire.RREP) -> None:
         """A hello refreshes the neighbour and a one-hop route to it (RFC §6.9)."""
-        p, now = self.params, self.ctx.now
-        alive_until = now + p.allowed_hello_loss * p.hello_interval
+        alive_until = self.ctx.now + self._hello_hold
         self.neighbors.heard(src, alive_until)
         entry = self.table.offer(src, src, 1, msg.dst_seq, alive_until)
         if entry is None:
@@ -385,9 +392,12 @@ class AODV(Protocol):
     def _hello_tick(self) -> None:
         p, now = self.params, self.ctx.now
         if now - self._last_broadcast >= p.hello_interval * 0.95 and self._reboot_until is None:
-            hello = wire.RREP(dst=self.ctx.address, dst_seq=self.seq, orig=self.ctx.address,
-                              hop_count=0, lifetime_ms=_ms(p.allowed_hello_loss * p.hello_interval))
-            self._broadcast(wire.encode(hello), jitter=False)
+            cached = self._hello_bytes
+            if cached is None or cached[0] != self._seq:  # the hello changes with our number only
+                hello = wire.RREP(dst=self._me, dst_seq=self._seq, orig=self._me, hop_count=0,
+                                  lifetime_ms=_ms(p.allowed_hello_loss * p.hello_interval))
+                cached = self._hello_bytes = (self._seq, wire.encode(hello))
+            self._broadcast(cached[1], jitter=False)
         jitter = self.ctx.random.uniform(0, p.broadcast_jitter) if p.broadcast_jitter > 0 else 0.0
         self._timers.later(p.hello_interval - jitter, self._hello_tick)
 
@@ -396,19 +406,23 @@ class AODV(Protocol):
         it without a valid sequence number (§6.5, §6.7)."""
         if neighbor in _NOT_UNICAST:
             return
-        p, now = self.params, self.ctx.now
-        if p.enable_hello:
-            self.neighbors.heard(neighbor, now + p.allowed_hello_loss * p.hello_interval)
+        now = self.ctx.now
+        if self._hello_on:
+            self.neighbors.heard(neighbor, now + self._hello_hold)
         e = self.table.get(neighbor)
-        expires = now + p.active_route_timeout
-        if e is not None and e.valid and e.next_hop == neighbor and e.hops == 1:
+        expires = now + self.params.active_route_timeout
+        if e is not None and e.state is _VALID and e.next_hop == neighbor and e.hops == 1:
             if expires > e.expires:
                 e.expires = expires
-                self._mirror(e)
+                # _mirror(e)'s own first test, inlined: a lifetime-only change is batched
+                old = self._mirrored.get(neighbor) if self._reboot_until is None else None
+                if (old is None or old[0] != neighbor or old[1] != 1
+                        or not expires - old[2] < self._mirror_slack):
+                    self._mirror(e)
             return
         # Keep a sequence number we hold for a valid route: it stays true of the direct route.
         seq = e.seq if e is not None else 0
-        known = e is not None and e.valid and e.valid_seq
+        known = e is not None and e.state is _VALID and e.valid_seq
         e = self.table.force(neighbor, neighbor, 1, seq, known, expires)
         self._route_changed(e)
 
@@ -543,14 +557,14 @@ class AODV(Protocol):
     def on_data(self, packet: Packet, prev_hop: str | None, next_hop: str | None) -> None:
         """Routes that carry data stay alive (RFC §6.2): to the destination and the next hop,
         and back to the source and the previous hop."""
-        until = self.ctx.now + self.params.active_route_timeout
+        now = self.ctx.now
+        until = now + self.params.active_route_timeout
         if next_hop is not None:
             self._refresh(packet.dst, until)
             self._refresh(next_hop, until)
         if prev_hop is not None:
-            if self.params.enable_hello:
-                self.neighbors.heard(prev_hop, self.ctx.now + self.params.allowed_hello_loss
-                                     * self.params.hello_interval)
+            if self._hello_on:
+                self.neighbors.heard(prev_hop, now + self._hello_hold)
             self._refresh(prev_hop, until)
             self._refresh(packet.src, until)
 
@@ -650,8 +664,8 @@ class AODV(Protocol):
             self._wake(e.expires)
             return
         old = self._mirrored.get(e.dst)
-        if (not force and old is not None and old[:2] == (e.next_hop, e.hops)
-                and e.expires - old[2] < 0.5 * self.params.active_route_timeout):
+        if (not force and old is not None and old[0] == e.next_hop and old[1] == e.hops
+                and e.expires - old[2] < self._mirror_slack):
             return
         self._mirrored[e.dst] = (e.next_hop, e.hops, e.expires)
         self.ctx.routes.add(e.dst, e.next_hop, metric=e.hops,
