@@ -6,6 +6,8 @@ ALLOWED_HELLO_LOSS * HELLO_INTERVAL; after that the link counts as broken.
 
 from __future__ import annotations
 
+_NEVER = float("-inf")
+
 
 class Neighbors:
     def __init__(self) -> None:
@@ -18,16 +20,20 @@ class Neighbors:
         return iter(list(self._deadline))
 
     def heard(self, address: str, deadline: float) -> None:
-        if deadline > self._deadline.get(address, float("-inf")):
-            self._deadline[address] = deadline
+        deadlines = self._deadline
+        if deadline > deadlines.get(address, _NEVER):
+            deadlines[address] = deadline
 
     def forget(self, address: str) -> None:
         self._deadline.pop(address, None)
 
     def expired(self, now: float) -> list[str]:
-        gone = [a for a, t in self._deadline.items() if t <= now]
+        deadlines = self._deadline
+        if not deadlines or min(deadlines.values()) > now:
+            return []  # the common case, tested without a Python loop
+        gone = [a for a, t in deadlines.items() if t <= now]
         for a in gone:
-            del self._deadline[a]
+            del deadlines[a]
         return gone
 
     def next_expiry(self) -> float | None:
