@@ -279,8 +279,10 @@ class AODV(Protocol):
         if known is not None and known.valid_seq and (unknown or seq_newer(known.seq, dst_seq)):
             dst_seq, unknown = known.seq, False
         ext = tuple(e for e in msg.extensions if e[0] != wire.EXT_TTL) + (wire.ttl_extension(ttl - 1),)
-        out = dataclasses.replace(msg, hop_count=hops, dst_seq=dst_seq, unknown_seq=unknown,
-                                  extensions=ext)
+        # dataclasses.replace(msg, hop_count=hops, dst_seq=dst_seq, unknown_seq=unknown,
+        # extensions=ext), written out: replace() walks the fields by name on every call
+        out = wire.RREQ(msg.rreq_id, msg.dst, dst_seq, msg.orig, msg.orig_seq, hops, msg.join,
+                        msg.repair, msg.gratuitous, msg.dest_only, unknown, ext)
         self._broadcast(wire.encode(out), jitter=True)
         self.ctx.emit("rreq_sent", dst=msg.dst, orig=msg.orig, rreq_id=msg.rreq_id, ttl=ttl - 1,
                       forwarded=True)
@@ -364,6 +366,19 @@ class AODV(Protocol):
         """A hello refreshes the neighbour and a one-hop route to it (RFC §6.9)."""
         alive_until = self.ctx.now + self._hello_hold
         self.neighbors.heard(src, alive_until)
+        e = self.table.get(src)
+        if (e is not None and e.state is _VALID and e.valid_seq and e.seq == msg.dst_seq
+                and e.next_hop == src and e.hops == 1):
+            # The common case, as RoutingTable.offer treats it: the very same route, whose
+            # lifetime may grow; then what _route_changed would do, skipped when it is nothing.
+            if alive_until > e.expires:
+                e.expires = alive_until
+            old = self._mirrored.get(src) if self._reboot_until is None else None
+            if (old is None or old[0] != src or old[1] != 1
+                    or not e.expires - old[2] < self._mirror_slack
+                    or self.discoveries or len(self.queue)):
+                self._route_changed(e)
+            return
         entry = self.table.offer(src, src, 1, msg.dst_seq, alive_until)
         if entry is None:
             entry = self.table.force(src, src, 1, msg.dst_seq, True, alive_until)
