@@ -129,7 +129,9 @@ def ttl_extension(ttl: int) -> tuple[int, bytes]:
 def encode(msg: Message) -> bytes:
     """Serialise a message; raises ValueError for values that do not fit their fields."""
     if isinstance(msg, RREQ):
-        flags = sum(bit for name, bit in _RREQ_FLAGS.items() if getattr(msg, name))
+        flags = ((0x80 if msg.join else 0) | (0x40 if msg.repair else 0)  # _RREQ_FLAGS
+                 | (0x20 if msg.gratuitous else 0) | (0x10 if msg.dest_only else 0)
+                 | (0x08 if msg.unknown_seq else 0))
         head = _RREQ.pack(RREQ_TYPE, flags, 0, _u8(msg.hop_count, "hop count"),
                           _u32(msg.rreq_id, "RREQ ID"), _ip(msg.dst), _u32(msg.dst_seq, "dest seq"),
                           _ip(msg.orig), _u32(msg.orig_seq, "orig seq"))
