@@ -131,6 +131,7 @@ class AODV(Protocol):
         self._me: str = ctx.address
         self._hello_on = p.enable_hello
         self._hello_hold = p.allowed_hello_loss * p.hello_interval  # a neighbour lives this long
+        self._route_hold = p.active_route_timeout  # a route in use lives this long
         self._mirror_slack = 0.5 * p.active_route_timeout  # see _mirror
         self._hello_bytes: tuple[int, bytes] | None = None  # (seq, encoded hello)
 
@@ -425,7 +426,7 @@ class AODV(Protocol):
         if self._hello_on:
             self.neighbors.heard(neighbor, now + self._hello_hold)
         e = self.table.get(neighbor)
-        expires = now + self.params.active_route_timeout
+        expires = now + self._route_hold
         if e is not None and e.state is _VALID and e.next_hop == neighbor and e.hops == 1:
             if expires > e.expires:
                 e.expires = expires
