@@ -375,9 +375,10 @@ class Emulation:
         discovery buffer). Packets inside kernels are not visible; they end up
         ``unaccounted``."""
         uids: set[int] = set()
-        sent = self.traffic.sent if self.traffic is not None else {}
-        for agent in self.runtime.agents:
-            uids.update(uid for uid in getattr(agent, "_held", ()) if uid in sent)
+        if self.traffic is not None:
+            is_flow = self.traffic.is_flow_uid
+            for agent in self.runtime.agents:
+                uids.update(uid for uid in getattr(agent, "_held", ()) if is_flow(uid))
         channel = self.runtime.channel
         frames: list[Any] = []
         try:

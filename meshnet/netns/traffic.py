@@ -25,6 +25,11 @@ uid), so flows with ``size`` < 8 send 8 bytes. The receiver takes flow, creation
 from the runner's own table (sender and receiver are the same process), so the header only has
 to identify the packet; flow and time are there for ``tcpdump`` readers.
 
+The table remembers a packet for :data:`KEEP_S` seconds after it was sent (a duplicate copy
+or an ICMP error about it can come after its delivery), then forgets it, so a run of hours holds
+a few minutes of packets, not all of them. A copy that arrives after that is counted as
+``late`` (not delivered, no event): far beyond any queue's timeout, it is a packet the run lost.
+
 Multicast flows (``flow.group``): the source's socket sends to the group address with
 ``IP_MULTICAST_IF`` = its address, ``IP_MULTICAST_TTL`` = the flow's ``ttl`` and no loopback;
 ``data_sent`` becomes ``mcast_sent`` {node, uid, group, flow, size, receivers} with the members
@@ -52,6 +57,7 @@ import random
 import socket
 import struct
 import time
+from collections import deque
 from typing import Any, Callable, Iterable, Sequence
 
 from . import linux
@@ -63,6 +69,10 @@ MAGIC = b"MNt1"
 HEADER = struct.Struct("!4sIId")  # magic, uid, flow id, creation time on the emulation clock
 MIN_PAYLOAD = 8  # magic + uid
 IP_UDP_HEADER = 28
+KEEP_S = 120.0
+"""Seconds the runner remembers a packet it sent: well past every queue's timeout (AODV holds a
+packet at most 30 s, a MAC queue and a kernel queue much less)."""
+MARK_S = 1.0  # granularity of forgetting: a record goes between KEEP_S and KEEP_S + MARK_S old
 
 IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)
 IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
@@ -152,12 +162,13 @@ class TrafficRunner:
     ``nodes``: the emulation's ``NodeNet`` list (``ns_fd``, ``name``, ``address``); ``clock()``
     is the emulation clock (seconds since start, the clock ``flow.start``/``stop`` use); ``t0``
     the loop time of that clock's zero; ``emit(t, node, kind, fields)`` receives the events
-    (node name beside the fields, as ``AgentRuntime``'s ``on_event``). Everything runs on
-    ``loop``'s thread.
+    (node name beside the fields, as ``AgentRuntime``'s ``on_event``); ``keep``: seconds a sent
+    packet is remembered (default :data:`KEEP_S`). Everything runs on ``loop``'s thread.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, nodes: Sequence[Any], flows: Iterable[Any],
-                 seed: int, t0: float, emit: Emit, port: int = PORT) -> None:
+                 seed: int, t0: float, emit: Emit, port: int = PORT,
+                 keep: float | None = None) -> None:
         self.loop = loop
         self.nodes = list(nodes)
         self.flows = [f for f in flows if f.start < f.stop]
@@ -165,10 +176,15 @@ class TrafficRunner:
         self.t0 = t0
         self.emit = emit
         self.port = port
+        self.keep = KEEP_S if keep is None else keep
         self.uid = 0
+        # uid -> record of the packets sent in the last ``keep`` seconds; uids are consecutive,
+        # so (time, first uid sent at it) marks, one a second, say which uids are old enough
         self.sent: dict[int, _Sent] = {}
+        self._marks: deque[tuple[float, int]] = deque()
+        self._oldest = 1  # every uid below it is forgotten
         self.stats = {"sent": 0, "delivered": 0, "send_errors": 0, "icmp_errors": 0,
-                      "foreign": 0, "mcast_delivered": 0}
+                      "foreign": 0, "late": 0, "mcast_delivered": 0}
         self._senders: dict[int, socket.socket] = {}   # flow id -> socket in the source
         self._receivers: dict[int, socket.socket] = {}  # node index -> socket in the destination
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -294,6 +310,11 @@ class TrafficRunner:
         src = self.nodes[flow.src]
         self.uid += 1
         uid = self.uid
+        marks = self._marks
+        if not marks or now >= marks[-1][0] + MARK_S:
+            marks.append((now, uid))
+        if len(marks) > 1 and marks[1][0] <= now - self.keep:
+            self._forget(now - self.keep)
         group = getattr(flow, "group", "")
         if group:
             dst_address = group
@@ -323,6 +344,21 @@ class TrafficRunner:
                                                       nxt)
         else:
             self._timers.pop(flow.id, None)
+
+    def _forget(self, before: float) -> None:
+        """Forget the packets sent before ``before``, but for those sent within ``MARK_S`` of
+        the last mark at or before it."""
+        marks, sent = self._marks, self.sent
+        while len(marks) > 1 and marks[1][0] <= before:
+            marks.popleft()  # every uid below marks[1]'s was sent before its time
+        limit = marks[0][1]  # uids below it were sent before a mark that is old enough
+        for uid in range(self._oldest, limit):
+            sent.pop(uid, None)
+        self._oldest = max(self._oldest, limit)
+
+    def is_flow_uid(self, uid: int) -> bool:
+        """``uid`` is a packet this runner sent (remembered or not)."""
+        return 0 < uid <= self.uid
 
     def _send(self, sock: socket.socket | None, i: int, data: bytes, address: str) -> int | None:
         """sendto; the errno when the kernel refused the datagram, else None. An ICMP error
@@ -399,8 +435,11 @@ class TrafficRunner:
                 continue
             uid = int.from_bytes(data[4:8], "big")
             record = self.sent.get(uid)
-            group = getattr(record.flow, "group", "") if record is not None else ""
-            if record is None or (record.flow.dst != i and not group):
+            if record is None:
+                self.stats["late" if self._oldest > uid > 0 else "foreign"] += 1
+                continue
+            group = getattr(record.flow, "group", "")
+            if record.flow.dst != i and not group:
                 self.stats["foreign"] += 1
                 continue
             ttl = None
@@ -428,5 +467,5 @@ class TrafficRunner:
                       {"uid": uid, "hops": hops, "delay": delay, "flow": record.flow.id})
 
 
-__all__ = ["PORT", "MAGIC", "HEADER", "TrafficRunner", "flow_uid", "frame_uid", "payload_for",
-           "hops_from_ttl", "SEND_ERRORS"]
+__all__ = ["PORT", "MAGIC", "HEADER", "KEEP_S", "TrafficRunner", "flow_uid", "frame_uid",
+           "payload_for", "hops_from_ttl", "SEND_ERRORS"]
