@@ -168,23 +168,14 @@ class RoutingTable:
 
     def expired(self, now: float) -> list[RouteEntry]:
         """Entries whose deadline has passed, each once (two stale heap items of one entry can
-        both be moved onto its current deadline). The loop is :meth:`_live_top`'s, inlined:
-        the same items are dropped, moved and taken in the same order."""
+        both be moved onto its current deadline). The stale items are :meth:`_live_top`'s to
+        drop or move: one walk of the heap keeps one set of rules."""
         out: list[RouteEntry] = []
         seen: set[str] = set()
-        heap, get, tiebreak = self._deadlines, self._entries.get, self._tiebreak
-        while heap:
-            t, _, dst = heap[0]
-            e = get(dst)
-            if e is None or e.state is _REPAIRING or e.expires < t:
-                heappop(heap)  # gone, parked, or an earlier item covers it
-            elif e.expires > t:
-                heapreplace(heap, (e.expires, tiebreak(), dst))
-            elif t > now:
-                break
-            else:
-                heappop(heap)
-                if dst not in seen:
-                    seen.add(dst)
-                    out.append(e)
+        while (top := self._live_top()) is not None and top[0] <= now:
+            heappop(self._deadlines)
+            e = top[1]
+            if e.dst not in seen:
+                seen.add(e.dst)
+                out.append(e)
         return out
