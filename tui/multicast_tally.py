@@ -10,11 +10,39 @@ from collections import Counter
 KINDS = ("mcast_sent", "mcast_delivered")
 
 
+class MemberDeliveries:
+    """Which members each multicast packet has still to reach: a delivery counts once per
+    (packet, member that was one when it was sent). The live tally and the replay index
+    both count through it."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, tuple[object, set[str]]] = {}  # uid -> (flow, members left)
+
+    def sent(self, uid: int, flow: object, receivers: set[str]) -> None:
+        if receivers:
+            self._waiting[uid] = (flow, receivers)
+
+    def delivered(self, uid: int, node: str) -> object | None:
+        """The packet's flow when this delivery counts; None for a duplicate or a node that
+        joined after the packet was sent."""
+        waiting = self._waiting.get(uid)
+        if waiting is None or node not in waiting[1]:
+            return None
+        flow, members = waiting
+        members.discard(node)
+        if not members:
+            del self._waiting[uid]
+        return flow
+
+    def clear(self) -> None:
+        self._waiting.clear()
+
+
 class MulticastTally:
     def __init__(self) -> None:
         self.expected: Counter[int] = Counter()   # flow -> member deliveries due
         self.delivered: Counter[int] = Counter()  # flow -> member deliveries made
-        self._waiting: dict[int, tuple[int, set[str]]] = {}  # uid -> (flow, members not reached)
+        self._members = MemberDeliveries()
 
     def record(self, t: float, kind: str, fields: dict) -> None:
         """A bus event of one of :data:`KINDS`."""
@@ -23,15 +51,9 @@ class MulticastTally:
     def _sent(self, t: float, kind: str, fields: dict) -> None:
         receivers = set(fields["receivers"])
         self.expected[fields["flow"]] += len(receivers)
-        if receivers:
-            self._waiting[fields["uid"]] = (fields["flow"], receivers)
+        self._members.sent(fields["uid"], fields["flow"], receivers)
 
     def _delivered(self, t: float, kind: str, fields: dict) -> None:
-        waiting = self._waiting.get(fields["uid"])
-        if waiting is None or fields["node"] not in waiting[1]:
-            return  # a duplicate, or a node that joined after the packet was sent
-        flow, members = waiting
-        members.discard(fields["node"])
-        self.delivered[flow] += 1
-        if not members:
-            del self._waiting[fields["uid"]]
+        flow = self._members.delivered(fields["uid"], fields["node"])
+        if flow is not None:
+            self.delivered[flow] += 1

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 from ..scenario import ScenarioError
 from ..world import address_of
+from .multicast_tally import MemberDeliveries
 from .view import ALL_LOG_KINDS
 
 BROADCAST = "255.255.255.255"
@@ -171,7 +172,7 @@ class TraceIndex:
         self.mcast_flows: dict[int, MulticastFlow] = {}
         self.mcast_due = Cumulative()       # member deliveries due, every multicast flow
         self.mcast_made: list[float] = []   # ... and made
-        self._mcast_waiting: dict[int, tuple[MulticastFlow, set[str]]] = {}
+        self._mcast_members = MemberDeliveries()
         self.has_routes = False
         self.faults: list[list] = []  # [start, end (inf: still on), label] per fault
         self._fault_at: dict[int, list] = {}
@@ -261,7 +262,7 @@ class TraceIndex:
                 self.flows.append(TraceFlow(fid, src, dst, start))
         self._source_of.clear()
         self._delivered_uids.clear()
-        self._mcast_waiting.clear()
+        self._mcast_members.clear()
 
     def _node(self, name: Any) -> int:
         i = self.index_of.get(name)
@@ -346,19 +347,13 @@ class TraceIndex:
         flow.receivers.add(t, tuple(sorted(self._node(name) for name in receivers)))
         flow.due.add(t, len(receivers))
         self.mcast_due.add(t, len(receivers))
-        if receivers:
-            self._mcast_waiting[f["uid"]] = (flow, set(receivers))
+        self._mcast_members.sent(f["uid"], flow, set(receivers))
 
     def _mcast_delivered(self, t: float, kind: str, f: dict) -> None:
-        waiting = self._mcast_waiting.get(f["uid"])
-        if waiting is None or f["node"] not in waiting[1]:
-            return  # a duplicate, or a node that joined after the packet was sent
-        flow, members = waiting
-        members.discard(f["node"])
-        flow.made.append(t)
-        self.mcast_made.append(t)
-        if not members:
-            del self._mcast_waiting[f["uid"]]
+        flow = self._mcast_members.delivered(f["uid"], f["node"])
+        if flow is not None:
+            flow.made.append(t)
+            self.mcast_made.append(t)
 
     def _data_delivered(self, t: float, kind: str, f: dict) -> None:
         i = self._node(f["node"])
