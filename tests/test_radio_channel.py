@@ -204,6 +204,30 @@ def test_losing_one_fragment_loses_the_packet(broadcast):
 
 # --- link-layer feedback ----------------------------------------------------------------------
 
+@pytest.mark.parametrize("profile", ["zigbee", "wavelan"])
+def test_retries_after_lost_acks_reach_the_receiver_once(profile):
+    """Every ACK is lost (the receiver-to-sender direction is cut): the sender retries the
+    whole retry budget, the receiver decodes every copy but hands the packet up once, and the
+    sender counts it delivered. The receiver keeps sequence numbers, not the frames."""
+    propagation = "two-ray" if profile == "wavelan" else "outdoor"
+    sim = radio_sim([(0, 0), (20, 0)], profile=profile, propagation=propagation,
+                    pairs=[(0, 1)], rate=2, size=50, duration=5)
+    sim.channel.blocked.add((1, 0))
+    got = []
+    orig = sim.nodes[1].on_frame
+    sim.nodes[1].on_frame = lambda frame: (got.append(frame), orig(frame))
+    result = sim.run()
+    assert result["sent"] > 0 and result["pdr"] == 1.0 and result["duplicates"] == 0
+    assert len(got) == len({id(f) for f in got}) == result["delivered"]
+    mac = sim.channel.macs[0]
+    stats = sim.channel.stats()
+    attempts = mac.max_retries + 1
+    assert stats["frames"] - stats["acks"] == result["sent"] * attempts
+    assert stats["acks"] == result["sent"] * attempts  # sent, never heard
+    assert all(isinstance(seq, int) and isinstance(k, int)
+               for seq, k in sim.channel.macs[1].last_rx.values())
+
+
 def test_aodv_link_layer_feedback_when_the_next_hop_moves_away():
     sim = radio_sim([(0, 0), (50, 0)], pairs=[(0, 1)], rate=10, duration=10, protocol="aodv",
                     extra_protocol={"link_detection": "link-layer"})

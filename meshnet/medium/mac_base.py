@@ -50,7 +50,8 @@ class RadioMac(Mac):
         self.pending = None               # the Transmission (data or its ACK) we wait for
         self.timer = None
         self.ready_at = 0.0               # earliest start of the next frame (IFS)
-        self.last_rx: dict[int, tuple] = {}
+        self.seq = 0                      # sequence number of the packet in service
+        self.last_rx: dict[int, tuple[int, int]] = {}  # sender -> (seq, fragment) last taken
         self.ack_s = self.ack_gap_s + p.airtime(p.ack_bytes)  # ACK occupies gap + airtime
         self.retransmissions = 0
         self.gave_up = 0
@@ -114,6 +115,7 @@ class RadioMac(Mac):
     def _next(self) -> None:
         frame = self.ctrl.popleft() if self.ctrl else self.data.popleft()
         self.cur = frame
+        self.seq += 1
         self.frags = self.channel.fragments(frame.size)
         self.frag = 0
         self.retries = 0
@@ -181,15 +183,17 @@ class RadioMac(Mac):
         ch.acks += 1
         self.pending = ch.start_tx(dst, self.profile.ack_bytes, self.i, self._ack_done,
                                    duration=self.ack_s)
-        if ch.macs[dst]._accept(frame, self.frag, last, self.i) and last:
+        if ch.macs[dst]._accept(frame, self.seq, self.frag, last, self.i) and last:
             self.delivered = True
 
     def _overheard(self, tx: Any, decoded: list[int], dst: int) -> None:
         """Nodes other than the addressee decoded a unicast (802.11 sets their NAV)."""
 
-    def _accept(self, frame: Frame, k: int, last: bool, sender: int) -> bool:
-        """Receiver side: fragment ``k`` of ``frame`` decoded. False for a duplicate."""
-        key = (frame, k)
+    def _accept(self, frame: Frame, seq: int, k: int, last: bool, sender: int) -> bool:
+        """Receiver side: fragment ``k`` of ``frame`` (the sender's packet number ``seq``)
+        decoded. False for a duplicate: a retry whose ACK was lost. Only the numbers are kept,
+        as 802.11 and 802.15.4 keep sequence numbers, so a receiver holds no old frames."""
+        key = (seq, k)
         if self.last_rx.get(sender) == key:
             return False
         self.last_rx[sender] = key
@@ -295,7 +299,7 @@ class IdealMac(RadioMac):
             self._fragment_done(tx)
         elif dst in decoded:
             last = self.frag == len(self.frags) - 1
-            if self.channel.macs[dst]._accept(frame, self.frag, last, self.i) and last:
+            if self.channel.macs[dst]._accept(frame, self.seq, self.frag, last, self.i) and last:
                 self.delivered = True
             self._fragment_done(tx)
         else:

@@ -383,13 +383,11 @@ class RadioChannel(Channel):
             self._arm_battery(i)
         pos = self._pos
         x, y = pos[i](now)
-        rxp = self._rx_dbm
         sigma = self._sigma
         gauss = self._gauss
         floor = self.floor_mw
         sens = self.sens_mw
-        dmin2, k, half_exp = self._law
-        kk = k * 10.0 ** (ptx * 0.1)
+        kk = self._law[1] * 10.0 ** (ptx * 0.1)
         nodes = host.nodes
         incoming = self.incoming
         n_incoming = self.n_incoming
@@ -401,12 +399,10 @@ class RadioChannel(Channel):
         rx_p = tx.rx_p
         blocked = self.blocked
         tx.ptx = ptx
-        js, d2s, pms = self._in_reach(i, x, y, now, kk)
-        for k, j in enumerate(js):
-            if j == i or not nodes[j].alive or (blocked and (i, j) in blocked):
+        js, pms = self._in_reach(i, x, y, now, ptx, kk)
+        for j, pm in zip(js, pms):
+            if not nodes[j].alive or (blocked and (i, j) in blocked):
                 continue
-            d2 = d2s[k]
-            pm = pms[k] if d2 >= dmin2 else 10.0 ** (rxp(ptx, math.sqrt(d2)) * 0.1)
             if sigma:
                 self._link_pair = (i, j)
                 pm *= 10.0 ** (gauss(0.0, sigma) * 0.1)
@@ -443,24 +439,34 @@ class RadioChannel(Channel):
         tx.entry = host.sched.call_at(tx.end, self._end_tx, tx)
         return tx
 
-    def _in_reach(self, i: int, x: float, y: float, now: float,
-                  kk: float) -> tuple[list[int], list[float], list[float]]:
-        """The grid's candidates around node ``i`` at (x, y) that lie within the reach, in the
-        grid's order, with their squared distances and median received powers (mW, for a
-        transmit factor ``kk``; valid where the power law holds, ``d2 >= d_min^2``)."""
+    def _in_reach(self, i: int, x: float, y: float, now: float, ptx: float,
+                  kk: float) -> tuple[list[int], list[float]]:
+        """The grid's candidates around node ``i`` at (x, y) that lie within the reach, the
+        sender left out, in the grid's order, with their median received powers (mW) for a
+        frame sent at ``ptx`` dBm (``kk``: the power law's factor at that power). Beyond the
+        law's ``d_min`` the powers are one vector operation; the few nearer nodes get the
+        propagation model's own formula, as every node did before."""
         idx = self.grid.candidate_array(x, y, now, self.host.position, self.n)
         d2 = self._table.squared_distances(idx, x, y, now)
         near = d2 <= self.reach2
+        near &= idx != i
         d2 = d2[near]
+        js = idx[near].tolist()
         dmin2, _, half_exp = self._law
+        rxp = self._rx_dbm
         if dmin2 == math.inf:
-            pm = d2
-        elif half_exp == 2.0:
+            return js, [10.0 ** (rxp(ptx, math.sqrt(v)) * 0.1) for v in d2.tolist()]
+        if half_exp == 2.0:
             pm = np.maximum(d2, dmin2)
             pm = kk / (pm * pm)
         else:
             pm = kk * np.maximum(d2, dmin2) ** -half_exp
-        return idx[near].tolist(), d2.tolist(), pm.tolist()
+        pms = pm.tolist()
+        close = np.flatnonzero(d2 < dmin2)
+        if len(close):
+            for k in close.tolist():
+                pms[k] = 10.0 ** (rxp(ptx, math.sqrt(float(d2[k]))) * 0.1)
+        return js, pms
 
     def _chunk(self, j: int, now: float) -> None:
         """The interference at locked receiver ``j`` is about to change: judge the part of the
@@ -512,8 +518,7 @@ class RadioChannel(Channel):
         cs_mw = self.cs_mw
         nodes = self.host.nodes
         dst = tx.dst
-        for k, j in enumerate(tx.rx_j):
-            pm = tx.rx_p[k]
+        for j, pm in zip(tx.rx_j, tx.rx_p):
             owner = lock[j]
             if owner is tx:
                 if judge:
