@@ -112,7 +112,7 @@ class Timers:
         box: list[Any] = []
 
         def fire() -> None:
-            self._pending.discard(box[0])
+            self._pending.discard(box.pop())  # the handle refers back to fire: break the cycle
             if self.running:
                 fn(*args)
 

@@ -38,6 +38,7 @@ class TimerEntry(list):
 
     def cancel(self) -> None:
         self[2] = None
+        self[3] = ()  # the arguments may refer back to this handle: no cycle left to collect
 
     @property
     def cancelled(self) -> bool:

@@ -498,6 +498,7 @@ class RadioChannel(Channel):
         host = self.host
         now = host.sched.now
         i = tx.sender
+        tx.entry = None  # fired: drop the entry, which refers back to tx (no cycle to collect)
         self.transmitting[i] = None
         self.extra_j[i] += tx.tx_j * (now - tx.start)
         decoded = self._release(tx, now, judge=True)
@@ -602,6 +603,7 @@ class RadioChannel(Channel):
         host = self.host
         now = host.sched.now
         i = tx.sender
+        tx.entry = None
         self.transmitting[i] = None
         dur = now - tx.start
         self.extra_j[i] += tx.tx_j * dur
