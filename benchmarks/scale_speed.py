@@ -3,7 +3,9 @@
 1. ``broch`` at Broch's density (50 nodes per 1500 x 300 m, the area grown with the node count),
    random waypoint 0-20 m/s, pause 0, AODV, min(n/2, 50) CBR flows starting in the first 10 s,
    WaveLAN two-ray: wall and CPU seconds, events, frames and receptions per second, microseconds
-   per frame and per reception, peak RSS.
+   per frame, per reception (a node locked onto a frame: decoded or lost) and per reached node
+   (every node a frame's power reaches above the interference floor, whose carrier sense and
+   interference the medium updates at the frame's start and end), peak RSS.
 2. A static ZigBee grid of 10,000 nodes (60 m spacing, outdoor, AODV with link-layer feedback,
    five flows across the grid): time and memory.
 
@@ -74,6 +76,7 @@ print(json.dumps({
     "wall_s": time.perf_counter() - t_wall, "cpu_s": time.process_time() - t_cpu,
     "build_s": build_s, "events": r["events"], "frames": st["frames"],
     "receptions": st["rx_ok"] + st["rx_lost_collision"] + st["rx_lost_noise"],
+    "reached": getattr(sim.channel, "reached", None),
     "pdr": r["pdr"], "delivered": r["delivered"], "drops": r["drops"],
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -131,14 +134,18 @@ def main() -> None:
     table = Table(title=f"Simulator speed ({args.duration:g} s mobile, "
                         f"{args.grid_duration:g} s grid)")
     for col in ("case", "version", "wall s", "CPU s", "events", "frames", "frames/s",
-                "receptions/s", "us/frame", "us/reception", "peak MiB", "PDR"):
+                "receptions/s", "reached/frame", "us/frame", "us/reception", "us/reached",
+                "peak MiB", "PDR"):
         table.add_column(col, justify="right")
     for r in rows:
+        reached = r.get("reached")
         table.add_row(r["case"], r["version"], f"{r['wall_s']:.1f}", f"{r['cpu_s']:.1f}",
                       f"{r['events']:,}", f"{r['frames']:,}",
                       f"{r['frames'] / r['cpu_s']:,.0f}", f"{r['receptions'] / r['cpu_s']:,.0f}",
+                      f"{reached / max(r['frames'], 1):.1f}" if reached else "-",
                       f"{1e6 * r['cpu_s'] / max(r['frames'], 1):.0f}",
                       f"{1e6 * r['cpu_s'] / max(r['receptions'], 1):.1f}",
+                      f"{1e6 * r['cpu_s'] / reached:.2f}" if reached else "-",
                       f"{r['peak_rss_mib']:.0f}", f"{r['pdr']:.3f}")
     console.print(table)
     if args.json:

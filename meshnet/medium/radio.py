@@ -172,6 +172,7 @@ class RadioChannel(Channel):
         self.lost_collision = 0
         self.lost_noise = 0
         self.lost_busy = 0
+        self.reached = 0                  # receivers above the interference floor, all frames
         # --- energy
         cur = profile.currents
         v = cur.voltage
@@ -436,6 +437,7 @@ class RadioChannel(Channel):
                 mac = self.notify[j]
                 if mac is not None:
                     mac.on_busy(now)
+        self.reached += len(rx_j)
         tx.entry = host.sched.call_at(tx.end, self._end_tx, tx)
         return tx
 
