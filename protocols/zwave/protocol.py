@@ -119,6 +119,7 @@ class ZWave(Protocol):
         self._timers = Timers(ctx)
         self._seq = 0
         self._joins = 0  # failed attempts to reach the controller
+        self._lonely = 0  # controller: find-nodes rounds in a row that nobody answered
         self._expiry: Any = None
         self._discovering = False
         store = getattr(ctx, "persistent", None)
@@ -169,6 +170,16 @@ class ZWave(Protocol):
         info = wire.RangeInfo(self.ctx.address, tuple(
             (node, self.neighbors[node]) for node in sorted(heard)))
         if self.is_controller:
+            if heard or self.topology.reported - {self.id}:
+                self._lonely = 0
+            else:
+                # Nobody answered and nobody has reported: the one frame that starts the
+                # network was lost (a busy channel at start) or no node is on yet. Ask again,
+                # backing off, or the network would never form.
+                self._lonely += 1
+                p = self.params
+                self._timers.later(min(p.unreachable_hold, p.find_nodes_wait * 2 ** self._lonely),
+                                   self._find_nodes)
             self._take_range_info(self.id, info, ())
         else:
             self._send_control(self.params.controller, info)
