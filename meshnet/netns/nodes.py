@@ -44,6 +44,10 @@ NODE_SYSCTLS = (
     ("net/ipv4/conf/default/accept_redirects", "0"),
     ("net/ipv6/conf/default/accept_dad", "0"),  # link-local usable at once (babeld)
     ("net/ipv6/conf/default/router_solicitations", "0"),
+    # the multicast listener reports an interface sends as it comes up, repeated within 10 ms
+    # rather than 1 s: all of them are queued before the run starts, and discarded then
+    ("net/ipv6/conf/default/mldv1_unsolicited_report_interval", "10"),
+    ("net/ipv6/conf/default/mldv2_unsolicited_report_interval", "10"),
     ("net/ipv4/icmp_ratelimit", "0"),  # every TTL expiry reaches the source (counted as a drop)
     ("net/ipv4/conf/all/accept_local", "1"),  # a packet may pass its own source again (GPSR's
     ("net/ipv4/conf/default/accept_local", "1"),  # perimeter walks do), as on the simulator
