@@ -38,7 +38,6 @@ Each node gets a :class:`NodeAgent`, the netns implementation of ``NodeContext``
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import random
@@ -62,14 +61,24 @@ from .routes import KernelRoutes
 log = logging.getLogger(__name__)
 ETH_IPV4 = b"\x08\x00"
 BROADCAST_MAC = b"\xff" * 6
-_uids = itertools.count(1 << 32)  # packets that are not scenario flows: above every flow uid
+IDENTITY_UID = 1 << 104  # packets that are not scenario flows: above every flow uid
+
+
+def packet_identity(raw: bytes) -> int:
+    """The uid of an IPv4 packet that is not a scenario flow's: its source, destination,
+    protocol, identification and fragment field, the same in every copy of it (RFC 6621's
+    I-DPD names packets so), so duplicate detection (a flood's) recognises copies of a ping
+    or an iperf3 datagram as it does a flow's."""
+    return (IDENTITY_UID | int.from_bytes(raw[12:20], "big") << 40 | raw[9] << 32
+            | int.from_bytes(raw[4:8], "big"))
 
 
 def parse_ipv4(raw: bytes, now: float, uid: int | None = None) -> Packet | None:
-    """The routing layer's view of a raw IPv4 packet; ``uid`` defaults to a fresh number."""
+    """The routing layer's view of a raw IPv4 packet; ``uid`` defaults to the packet's
+    identity (:func:`packet_identity`)."""
     if len(raw) < 20 or raw[0] >> 4 != 4:
         return None
-    return Packet(next(_uids) if uid is None else uid, socket.inet_ntoa(raw[12:16]),
+    return Packet(packet_identity(raw) if uid is None else uid, socket.inet_ntoa(raw[12:16]),
                   socket.inet_ntoa(raw[16:20]), len(raw), now, ttl=raw[8], payload=raw)
 
 
@@ -87,6 +96,7 @@ class NodeAgent:
         self.node = node
         self.node_id = node.index
         self.address = node.address
+        self.address_bytes = socket.inet_aton(node.address)
         self.random = random.Random(f"{seed}:node:{node.index}")
         plan = runtime.plan
         self.tx_power = plan.tx_power
@@ -221,6 +231,39 @@ class NodeAgent:
         self.counters["mcast_in" if sender >= 0 else "mcast_originated"] += 1
         self.guarded(self.protocol.on_multicast, packet, prev_hop)
         return True
+
+    def broadcast_data(self, sender: int, frame: bytes) -> bool:
+        """A data frame neighbour ``sender`` broadcast on the air (a flood): the kernel would
+        drop an IP packet that came as a link-layer broadcast and is for another host (Linux
+        forwards only what was sent to its own MAC), so a relay takes it here, as the
+        simulator's node does: one TTL less, then the protocol's ``forward``. A packet for
+        this node, or any broadcast or multicast address, goes to the kernel (False)."""
+        raw = frame[14:]
+        if frame[12:14] != ETH_IPV4 or len(raw) < 20 or mc.is_multicast_packet(raw):
+            return False
+        if raw[16:20] == self.address_bytes or raw[16:20] == b"\xff\xff\xff\xff":
+            return False
+        if self.alive:
+            self.guarded(self._relay_broadcast, sender, raw)
+        return True
+
+    def _relay_broadcast(self, sender: int, raw: bytes) -> None:
+        out = mc.decrement_ttl(raw)
+        if out is None:  # its last hop was to us, and it is not for us
+            packet = self.runtime.parse_packet(raw)
+            if packet is not None:
+                self.drop(packet, "ttl")
+            return
+        packet = self.runtime.parse_packet(out)
+        if packet is None:
+            return
+        if self.header_option:
+            self._read_header(packet)
+        self.counters["broadcast_relayed_in"] += 1
+        prev_hop = self.runtime.addresses[sender]
+        next_hop = self.protocol.forward(packet, prev_hop)
+        if next_hop is not None:  # None without a drop: a redundant copy, discarded
+            self.transmit(packet, next_hop, prev_hop)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _route_event(self, kind: str, fields: dict[str, Any]) -> None:
@@ -438,6 +481,8 @@ class AgentRuntime:
         self._membership_timers: list[asyncio.TimerHandle] = []
         if any(getattr(type(a.protocol), "multicast", False) for a in self.agents):
             self.channel.on_multicast = self._multicast
+        if self.agents and self.agents[0].per_packet:
+            self.channel.on_broadcast_data = self._broadcast_data
 
     @property
     def now(self) -> float:
@@ -466,6 +511,9 @@ class AgentRuntime:
 
     def _multicast(self, i: int, sender: int, frame: bytes) -> bool:
         return self.agents[i].multicast_frame(sender, frame)
+
+    def _broadcast_data(self, i: int, sender: int, frame: bytes) -> bool:
+        return self.agents[i].broadcast_data(sender, frame)
 
     def _membership_changed(self, i: int, group: str, join: bool) -> None:
         agent = self.agents[i]

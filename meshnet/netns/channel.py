@@ -30,7 +30,10 @@ Also here, because the channel already touches every frame:
 - multicast: with a multicast protocol the agents set ``on_multicast``, and IPv4 multicast
   frames a kernel transmits or the medium delivers go to the node's agent instead of the air or
   the TAP (``multicast.py``); it sends them with ``inject`` and delivers them with
-  ``write_tap``.
+  ``write_tap``;
+- floods: with a per-packet protocol the agents set ``on_broadcast_data``, and a broadcast
+  data frame for another node goes to the receiving node's agent, which relays it as the
+  simulator does (a Linux kernel drops such a frame: it forwards only what was sent to it).
 """
 
 from __future__ import annotations
@@ -149,6 +152,9 @@ class TapStation:
                 and is_multicast_frame(frame.payload)
                 and ch.on_multicast(self.index, frame.sender, frame.payload)):
             return  # the node's multicast router (its agent) decides
+        if (frame.kind == DATA and frame.dst_index < 0 and ch.on_broadcast_data is not None
+                and ch.on_broadcast_data(self.index, frame.sender, frame.payload)):
+            return  # a flooded packet for another node: the relay's agent forwards it
         if frame.kind == CTRL:  # the agent reads the RSSI when its socket gets the message
             dbm = ch.medium.rx_power_dbm(self.index)
             if dbm is not None:
@@ -195,6 +201,8 @@ class Channel:
         self.used: dict[tuple[int, bytes], bytes] = {}
         # (node, sender or -1 for its own kernel, frame) -> True if a multicast router took it
         self.on_multicast: Callable[[int, int, bytes], bool] | None = None
+        # per-packet protocols: a broadcast data frame for another node goes to the agent
+        self.on_broadcast_data: Callable[[int, int, bytes], bool] | None = None
         self.position_interval = position_interval
         self.t0 = loop.time() if start_time is None else start_time
         self.counters: Counter[str] = Counter()
