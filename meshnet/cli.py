@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _terminate(signum, frame) -> None:
     """SIGTERM, SIGHUP and SIGQUIT end a run like Ctrl-C does: no output file appears and no
-    temporary file stays behind."""
+    temporary file stays behind. One ignored when the run starts stays ignored (``nohup``)."""
     raise KeyboardInterrupt
 
 
@@ -297,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from .scheduler import SchedulerStalled
 
+    from .signals import install
+
     with contextlib.suppress(ValueError):  # not in the main thread (e.g. called from a test)
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(signum, _terminate)
+        install((signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT), _terminate)
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)

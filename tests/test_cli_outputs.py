@@ -122,18 +122,51 @@ def test_results_that_cannot_reach_stdout_leave_no_output(tmp_path):
     assert not trace.exists()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM,
-                                    signal.SIGINT])
+TERMINATING = (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM, signal.SIGINT)
+
+
+def _as_foreground_command() -> None:
+    """The child starts with every terminating signal at its default, as a command typed in a
+    terminal does (a shell without job control starts background commands with SIGINT and
+    SIGQUIT ignored, and this test may run under one)."""
+    for signum in TERMINATING:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", TERMINATING)
 def test_a_signal_leaves_no_file_behind(tmp_path, signum):
     trace = tmp_path / "t.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration",
                              "900", "--json", "-q", "--trace", str(trace)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_foreground_command)
     time.sleep(4)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.strip() == "meshnet: interrupted"
+    assert os.listdir(tmp_path) == []
+
+
+def test_under_nohup_a_hangup_does_not_stop_the_run(tmp_path):
+    """``nohup`` ignores SIGHUP so the run outlives the terminal: meshnet keeps it ignored,
+    and still stops cleanly on SIGTERM."""
+    def nohup() -> None:
+        _as_foreground_command()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    trace = tmp_path / "t.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration",
+                             "900", "--json", "-q", "--trace", str(trace)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=nohup)
+    time.sleep(3)
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert proc.poll() is None  # still running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
     assert os.listdir(tmp_path) == []
 
 

@@ -2,7 +2,8 @@
 
 - Without a terminal to draw on the app runs headless. Textual draws on stderr; drawing into a
   pipe nobody reads would block its writer, and with it the app and every way to stop it.
-- SIGTERM, SIGHUP and SIGINT ask the app to quit; its engine closes the view (a netns run tears
+- SIGTERM, SIGHUP and SIGINT (those not ignored at start, as ``nohup`` ignores SIGHUP) ask the
+  app to quit; its engine closes the view (a netns run tears
   down its namespaces). If the command has not ended :data:`GRACE_S` later (a terminal nobody
   reads can still block it), or at a second signal, the engine is stopped from here and the
   process exits at once.
@@ -19,6 +20,8 @@ import signal
 import sys
 import threading
 from typing import Any, Iterator
+
+from meshnet.signals import install as install_signals
 
 GRACE_S = 3.0
 EXIT_OK, EXIT_FAIL, EXIT_INTERRUPTED = 0, 1, 130
@@ -73,10 +76,9 @@ class _Stopper:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
-        old = {}
+        old: dict[int, Any] = {}
         try:
-            for sig in SIGNALS:
-                old[sig] = signal.signal(sig, self._handle)
+            old = install_signals(SIGNALS, self._handle)
         except ValueError:  # not the main thread (tests): signals stay as they are
             pass
         try:

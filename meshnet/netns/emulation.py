@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 from meshnet.events import EventBus
 from meshnet.faults import FaultSchedule, build_faults
 from meshnet.metrics import MetricsCollector
+from meshnet.signals import install as install_signals
 
 from . import linux, nodes as nodenet, registry, rtnl
 from .agents import AgentRuntime
@@ -278,8 +279,8 @@ class Emulation:
     def _install_signals(self) -> None:
         if not self.handle_signals or threading.current_thread() is not threading.main_thread():
             return
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            self._old_handlers[sig] = signal.signal(sig, _raise_interrupt)
+        self._old_handlers.update(install_signals((signal.SIGTERM, signal.SIGHUP),
+                                                  _raise_interrupt))
 
     def _restore_signals(self) -> None:
         for sig, handler in self._old_handlers.items():
