@@ -133,13 +133,17 @@ def _as_foreground_command() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
+def _long_run(tmp_path, preexec_fn=_as_foreground_command) -> subprocess.Popen:
+    """A 900-s ``broch`` with a trace: it is still running when the test signals it."""
+    return subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration",
+                             "900", "--json", "-q", "--trace", str(tmp_path / "t.jsonl")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec_fn)
+
+
 @pytest.mark.parametrize("signum", TERMINATING)
 def test_a_signal_leaves_no_file_behind(tmp_path, signum):
-    trace = tmp_path / "t.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration",
-                             "900", "--json", "-q", "--trace", str(trace)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_as_foreground_command)
+    proc = _long_run(tmp_path)
     time.sleep(4)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
@@ -155,11 +159,7 @@ def test_under_nohup_a_hangup_does_not_stop_the_run(tmp_path):
         _as_foreground_command()
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
-    trace = tmp_path / "t.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--duration",
-                             "900", "--json", "-q", "--trace", str(trace)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=nohup)
+    proc = _long_run(tmp_path, nohup)
     time.sleep(3)
     proc.send_signal(signal.SIGHUP)
     time.sleep(1)
