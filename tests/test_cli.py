@@ -135,6 +135,24 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path):
     assert "cannot write" in p.stderr or "does not exist" in p.stderr
 
 
+def _has_open_file_in(pid: int, directory) -> bool:
+    """Process ``pid`` has a file of ``directory`` open (named or anonymous)."""
+    import os
+
+    prefix = str(directory) + os.sep
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(prefix):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_sigterm_leaves_no_partial_output(tmp_path):
     import signal
     import time
@@ -142,9 +160,12 @@ def test_sigterm_leaves_no_partial_output(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "meshnet.cli", "run", "broch", "--json",
                              "--trace", "t.jsonl", "--pcap", "p.pcap"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the outputs are anonymous temporary files until the end: wait until the run has them
+    # open (they show in /proc as files of tmp_path), so the signal comes mid-run
     deadline = time.time() + 60
-    while not any(tmp_path.iterdir()) and time.time() < deadline:
+    while not _has_open_file_in(proc.pid, tmp_path) and time.time() < deadline:
         time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
