@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -455,19 +455,20 @@ class RadioChannel(Channel):
         d2 = d2[near]
         js = idx[near].tolist()
         dmin2, _, half_exp = self._law
-        rxp = self._rx_dbm
-        if dmin2 == math.inf:
-            return js, [10.0 ** (rxp(ptx, math.sqrt(v)) * 0.1) for v in d2.tolist()]
-        if half_exp == 2.0:
-            pm = np.maximum(d2, dmin2)
-            pm = kk / (pm * pm)
+        if dmin2 == math.inf:  # no power law: every node by the model's formula
+            pms = d2.tolist()
+            close: Sequence[int] = range(len(pms))
         else:
-            pm = kk * np.maximum(d2, dmin2) ** -half_exp
-        pms = pm.tolist()
-        close = np.flatnonzero(d2 < dmin2)
-        if len(close):
-            for k in close.tolist():
-                pms[k] = 10.0 ** (rxp(ptx, math.sqrt(float(d2[k]))) * 0.1)
+            if half_exp == 2.0:
+                pm = np.maximum(d2, dmin2)
+                pm = kk / (pm * pm)
+            else:
+                pm = kk * np.maximum(d2, dmin2) ** -half_exp
+            pms = pm.tolist()
+            close = np.flatnonzero(d2 < dmin2).tolist()
+        rxp = self._rx_dbm
+        for k in close:
+            pms[k] = 10.0 ** (rxp(ptx, math.sqrt(float(d2[k]))) * 0.1)
         return js, pms
 
     def _chunk(self, j: int, now: float) -> None:
