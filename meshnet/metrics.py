@@ -34,7 +34,6 @@ KINDS = ("data_sent", "data_delivered", "data_dropped", "ctrl_tx", "route_added"
 DENSE_SLACK = 1 << 16  # a uid up to this far past twice the dense range grows it
 DENSE_STEP = 4096      # the dense range grows by at least an eighth, in steps of this many uids
 _BIT_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
-_NONZERO_DIGITS = b"0" + b"1" * 255  # translate table: a byte per uid -> "0" or "1"
 
 
 def _dense_size(uid: Any, size: int) -> int:
@@ -53,8 +52,7 @@ def _dense_size(uid: Any, size: int) -> int:
 class UidSet:
     """A set of packet uids: one bit per uid in the dense range, a set for the rest. Supports
     what the callers of ``MetricsCollector.delivered`` use: ``in``, ``len``, iteration,
-    ``add``, ``copy``, ``union`` (another :class:`UidSet`) and ``live - delivered`` (a plain
-    set minus this one: a plain set)."""
+    ``add`` and ``live - delivered`` (a plain set minus this one: a plain set)."""
 
     __slots__ = ("bits", "size", "extra", "count")
 
@@ -101,28 +99,6 @@ class UidSet:
             flags = format(int.from_bytes(self.bits, "little"), "b")[::-1].encode()
             yield from compress(range(len(flags)), flags.translate(_BIT_FLAGS))
         yield from list(self.extra)
-
-    def copy(self) -> UidSet:
-        out = UidSet()
-        out.bits = bytearray(self.bits)
-        out.size, out.extra, out.count = self.size, set(self.extra), self.count
-        return out
-
-    def union(self, *others: Iterable[Any]) -> UidSet:
-        out = self.copy()
-        add = out.add
-        for other in others:
-            if isinstance(other, UidReasons):  # the dense part at once, as bits
-                if len(other.codes) > out.size:
-                    out._grow(len(other.codes))
-                digits = other.codes.translate(_NONZERO_DIGITS)[::-1] or b"0"
-                bits = int.from_bytes(out.bits, "little") | int(digits, 2)
-                out.bits = bytearray(bits.to_bytes(len(out.bits), "little"))
-                out.count = bits.bit_count() + len(out.extra)
-                other = other.extra
-            for uid in other:
-                add(uid)
-        return out
 
     def __rsub__(self, other: Any) -> set[Any]:
         if not isinstance(other, (set, frozenset)):
@@ -190,12 +166,6 @@ class UidReasons:
             return self.reasons[self.codes[uid]]
         return self.extra.get(uid, default)
 
-    def __getitem__(self, uid: Any) -> str:
-        reason = self.get(uid, self)
-        if reason is self:
-            raise KeyError(uid)
-        return reason
-
     def pop(self, uid: Any, *default: Any) -> Any:
         if type(uid) is int and 0 <= uid < len(self.codes) and self.codes[uid]:
             reason = self.reasons[self.codes[uid]]
@@ -227,9 +197,6 @@ class UidReasons:
         if self.count > len(self.extra):
             yield from compress(range(len(codes)), codes)
         yield from list(self.extra)
-
-    def keys(self) -> Iterator[Any]:
-        return iter(self)
 
     def __repr__(self) -> str:
         return f"UidReasons(<{self.count} uids>)"
@@ -514,6 +481,11 @@ class MetricsCollector:
     def _died(self, t: float, kind: str, f: dict) -> None:
         if f["reason"] != "crash":  # a crash fault is an outage, not the end of a node's life
             self.deaths.append(t)
+
+    def ended(self) -> int:
+        """Packets delivered or given up so far. A delivery forgets the packet's drop and a
+        drop of a delivered packet is not kept, so the two never share a uid."""
+        return len(self.delivered) + len(self.last_drop)
 
     def result(self, live_uids: set[int], n_nodes: int, end: float | None = None
                ) -> dict[str, Any]:

@@ -366,9 +366,7 @@ class Emulation:
         return self.runtime.now
 
     def _outstanding(self) -> int:
-        m = self.metrics
-        ended = m.delivered.union(m.last_drop)
-        return m.sent - len(ended)
+        return self.metrics.sent - self.metrics.ended()
 
     def _queued_uids(self) -> set[int]:
         """uids of flow packets still in custody: in a node's transmit queue on the medium (the
