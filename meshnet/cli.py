@@ -296,7 +296,6 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     from .scheduler import SchedulerStalled
-
     from .signals import install
 
     with contextlib.suppress(ValueError):  # not in the main thread (e.g. called from a test)
